@@ -1,0 +1,10 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential libpq5 \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --no-cache-dir -e . && python -c "import icare_tom"
+EXPOSE 8000
+CMD ["gunicorn", "icare_tom.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,3 @@
+from icare_tom.celery import app as celery_app
+
+__all__ = ["celery_app"]

