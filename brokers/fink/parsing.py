@@ -372,9 +372,9 @@ _SIMBAD_TYPES: dict[str, dict[str, Any]] = {
     },
 }
 
-# TNS object types (as in ZTF ``tnsclass`` and LSST ``xm.tns_type``).
+# TNS object types (as in LSST ``xm.tns_type``; ZTF ``tnsclass`` prefixes them with "(TNS) ").
 _TNS_TYPES: dict[str, dict[str, Any]] = {
-    "SN": {
+    "Supernova (TNS)": {
         "SN Ia": {
             "SN Ia-91T-like": {},
             "SN Ia-91bg-like": {},
@@ -427,7 +427,7 @@ LSST_CATS_CLASSES = {
 FINK_TAXONOMY: dict[str, Any] = {
     "Fink": {
         "Fink classifiers": {
-            "SN candidate": {"SN candidate (TNS)": {}},
+            "SN candidate": {},
             "Early SN Ia candidate": {},
             "Kilonova candidate": {},
             "Microlensing candidate": {},
@@ -503,7 +503,6 @@ ZTF_CLASS_PROBABILITY_FIELD = {
     "Kilonova candidate": "rf_kn_vs_nonkn",
     "Early SN Ia candidate": "rf_snia_vs_nonia",
     "SN candidate": "snn_sn_vs_all",
-    "SN candidate (TNS)": "snn_sn_vs_all",
     "Microlensing candidate": "mulens",
 }
 

@@ -116,7 +116,7 @@ class SchemaCache:
                 return parsed
         if self._default is not None:
             return self._default
-        raise AlertRejected("unknown_schema", f"no schema for key {key[:64]!r}")
+        raise AlertRejected("unknown_schema", f"no schema for key {(key or b'')[:64]!r}")
 
 
 def _parse(schema: Mapping[str, Any] | str | bytes) -> Any:
