@@ -80,6 +80,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --------------------------------------------------------------------------- services
 
 DATABASES = {"default": env.database("DATABASE_URL") or embedded.start_postgres()}
+if env.str("DATABASE_TEST_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
 # TOM Toolkit's own models use AutoField; our apps set BigAutoField in their AppConfig.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 

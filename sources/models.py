@@ -1,0 +1,224 @@
+"""The shared object graph: streams, filters, candidates, photometry, classifications.
+
+Targets are TOM Toolkit's ``tom_targets.Target``; which groups may see a target is
+answered by ``accounts`` (``TargetGroupObjectPermission`` and ``visible_to``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from tom_targets.models import Target
+
+
+class Stream(models.Model):
+    """An inbound alert stream (e.g. Fink ZTF, Fink LSST)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    survey = models.CharField(max_length=20, help_text="ztf or lsst")
+    description = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Filter(models.Model):
+    """A broker filter/topic whose alerts land in a group's scanning queue."""
+
+    name = models.CharField(max_length=200)
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="filters")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_filters")
+    topic = models.CharField(max_length=200, help_text="Kafka topic the alerts come from")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stream", "topic", "group"], name="filter_unique_topic_per_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.stream}, {self.group})"
+
+
+class Candidate(models.Model):
+    """A target that passed a filter at a time: the unit of scanning."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="candidates")
+    filter = models.ForeignKey(Filter, on_delete=models.CASCADE, related_name="candidates")
+    alert_id = models.BigIntegerField(help_text="ZTF candid or LSST diaSourceId")
+    passed_at = models.DateTimeField(help_text="observation time of the alert that passed")
+    kafka_timestamp = models.DateTimeField(null=True, blank=True)
+    ingested_at = models.DateTimeField(help_text="commit time of the ingest transaction")
+    annotations = models.JSONField(default=dict, blank=True, help_text="broker scores, xmatch")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["filter", "alert_id"], name="candidate_unique_alert")
+        ]
+        indexes = [
+            models.Index(fields=["filter", "-passed_at", "-id"], name="candidate_queue_idx"),
+            models.Index(fields=["target", "-passed_at"], name="candidate_target_idx"),
+        ]
+
+
+class Photometry(models.Model):
+    """One real measurement of a target (µJy, AB magnitudes), stored once.
+
+    ``measurement_key`` identifies the physical measurement (instrument, band, kind,
+    time), so the same point arriving in an alert, in a later alert's history or in a
+    replay is one row.
+    """
+
+    ORIGINS = [
+        ("alert", "alert"),
+        ("history", "history"),
+        ("forced", "forced"),
+        ("upload", "upload"),
+    ]
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="photometry")
+    mjd = models.FloatField(help_text="Modified Julian Date (days)")
+    band = models.CharField(max_length=20, help_text="sncosmo band name")
+    instrument = models.CharField(max_length=40)
+    flux = models.FloatField(null=True, blank=True, help_text="µJy, AB zero point 23.9")
+    fluxerr = models.FloatField(null=True, blank=True, help_text="µJy")
+    mag = models.FloatField(null=True, blank=True, help_text="AB mag, where flux > 0")
+    magerr = models.FloatField(null=True, blank=True)
+    limiting_mag = models.FloatField(null=True, blank=True, help_text="AB mag (non-detections)")
+    origin = models.CharField(max_length=10, choices=ORIGINS)
+    alert_id = models.BigIntegerField(null=True, blank=True)
+    measurement_key = models.BigIntegerField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        help_text="uploader; empty for points from a stream",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "photometry"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "measurement_key"], name="photometry_unique_measurement"
+            )
+        ]
+        indexes = [models.Index(fields=["target", "mjd"], name="photometry_target_mjd_idx")]
+
+
+class TargetSummary(models.Model):
+    """Per-target facts kept up to date by ingest, so queues and crossmatches need no scans.
+
+    ``healpix`` is the nested HEALPix index at order 29 of (ra, dec).
+    """
+
+    target = models.OneToOneField(
+        Target, primary_key=True, on_delete=models.CASCADE, related_name="summary"
+    )
+    healpix = models.BigIntegerField(db_index=True)
+    first_detection_mjd = models.FloatField(null=True, blank=True)
+    last_detection_mjd = models.FloatField(null=True, blank=True)
+    n_detections = models.IntegerField(default=0)
+    is_solar_system = models.BooleanField(default=False)
+
+
+class Taxonomy(models.Model):
+    """A classification hierarchy (e.g. Fink's), versioned."""
+
+    name = models.CharField(max_length=100, unique=True)
+    version = models.CharField(max_length=50)
+    hierarchy = models.JSONField(help_text="nested {class: {subclass: {...}}}")
+    provenance = models.CharField(max_length=200, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "taxonomies"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+class Classification(models.Model):
+    """A label on a target in a taxonomy, by a person or a stream (``author_name``)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="classifications")
+    taxonomy = models.ForeignKey(Taxonomy, on_delete=models.PROTECT)
+    label = models.CharField(max_length=200)
+    probability = models.FloatField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    author_name = models.CharField(max_length=150, help_text="user name or stream name")
+    alert_id = models.BigIntegerField(null=True, blank=True, help_text="set for stream labels")
+    groups = models.ManyToManyField(Group, blank=True, related_name="classifications")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "author_name", "alert_id", "label"],
+                condition=Q(alert_id__isnull=False),
+                name="classification_unique_per_alert",
+            )
+        ]
+        indexes = [models.Index(fields=["target", "-created"], name="classification_latest_idx")]
+
+
+class ClassificationVote(models.Model):
+    classification = models.ForeignKey(
+        Classification, on_delete=models.CASCADE, related_name="votes"
+    )
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    vote = models.SmallIntegerField(choices=[(1, "up"), (-1, "down")])
+    created = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["classification", "voter"], name="one_vote_per_user")
+        ]
+
+
+class Cutout(models.Model):
+    """An image stamp of an alert, as FITS bytes; PNGs are rendered on demand."""
+
+    KINDS = [("science", "science"), ("template", "template"), ("difference", "difference")]
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="cutouts")
+    alert_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=KINDS)
+    fits = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert_id", "kind"], name="cutout_unique_per_alert")
+        ]
+        indexes = [models.Index(fields=["target", "-alert_id"], name="cutout_target_idx")]
+
+
+class SavedSource(models.Model):
+    """A target saved to a group. Unsaving closes the row; history is kept."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="saves")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="saved_sources")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+    unsaved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    unsaved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "group"],
+                condition=Q(unsaved_at__isnull=True),
+                name="saved_source_one_active_per_group",
+            )
+        ]
