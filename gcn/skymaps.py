@@ -35,6 +35,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -753,7 +754,11 @@ def compute_contours(
         if target < depth:
             moc = moc.degrade_to_order(target)
         lines = []
-        for b in moc.get_boundaries():
+        with warnings.catch_warnings():
+            # mocpy flags get_boundaries as "not stable"; fine for a plot outline.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            boundaries = moc.get_boundaries()
+        for b in boundaries:
             pts = np.stack([np.mod(b.ra.deg, 360.0), b.dec.deg], axis=1)
             if len(pts):
                 lines.append(np.vstack([pts, pts[:1]]))
