@@ -78,6 +78,7 @@ __all__ = [
     "parse_lsst_alert",
     "parse_ztf_alert",
     "read_avro_file",
+    "read_avro_file_with_bytes",
 ]
 
 Survey = Literal["ztf", "lsst"]
@@ -1109,3 +1110,55 @@ def read_avro_file(path_or_fileobj: str | Path | IO[bytes]) -> Iterator[dict | A
             yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
             return
         yield record
+
+
+def read_avro_file_with_bytes(
+    path_or_fileobj: str | Path | IO[bytes],
+) -> Iterator[tuple[dict, bytes] | AlertRejected]:
+    """Like :func:`read_avro_file`, but yield ``(record, raw)`` where ``raw`` is the
+    record's own schemaless Avro encoding (what Fink sends as a Kafka message value),
+    sliced from the container block without re-encoding - the ingest archives it."""
+    import fastavro
+
+    if isinstance(path_or_fileobj, (str, Path)):
+        with open(path_or_fileobj, "rb") as stream:
+            yield from read_avro_file_with_bytes(stream)
+        return
+    stream = path_or_fileobj
+    magic = stream.read(len(AVRO_MAGIC))
+    if len(magic) < len(AVRO_MAGIC):
+        yield AlertRejected("truncated" if magic else "undecodable", "file shorter than a header")
+        return
+    if magic != AVRO_MAGIC:
+        yield AlertRejected("undecodable", "not an Avro container (bad magic)")
+        return
+    if stream.seekable():
+        stream.seek(stream.tell() - len(AVRO_MAGIC))
+    else:
+        stream = io.BytesIO(magic + stream.read())
+    try:
+        blocks = fastavro.block_reader(stream)
+        schema = fastavro.parse_schema(blocks.writer_schema)
+    except Exception as exc:
+        yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
+        return
+    block_iter = iter(blocks)
+    while True:
+        try:
+            block = next(block_iter)
+            data = block.bytes_.getvalue()
+            buffer = io.BytesIO(data)
+            decoded = []
+            for _ in range(block.num_records):
+                start = buffer.tell()
+                record = fastavro.schemaless_reader(buffer, schema, None)
+                decoded.append((record, data[start : buffer.tell()]))
+        except StopIteration:
+            return
+        except EOFError as exc:
+            yield AlertRejected("truncated", str(exc))
+            return
+        except Exception as exc:
+            yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
+            return
+        yield from decoded

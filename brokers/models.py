@@ -1,0 +1,58 @@
+"""What the alert streams leave behind besides the science rows: the raw alerts
+(archived, compressed, for provenance) and the records that could not be ingested."""
+
+from __future__ import annotations
+
+import gzip
+
+from django.db import models
+
+
+class ArchivedAlert(models.Model):
+    """One alert exactly as received (Avro bytes, gzip-compressed), kept for provenance.
+
+    ``payload`` is a gzip stream of the Avro bytes the alert arrived as (a schemaless
+    Kafka value, or a one-record Avro container for file ingests); a replayed alert
+    keeps its first archive row.
+    """
+
+    survey = models.CharField(max_length=10)
+    alert_id = models.BigIntegerField(help_text="ZTF candid or LSST diaSourceId")
+    object_name = models.CharField(max_length=100)
+    topic = models.CharField(max_length=200, blank=True)
+    partition = models.IntegerField(null=True, blank=True)
+    offset = models.BigIntegerField(null=True, blank=True)
+    payload = models.BinaryField(help_text="gzip-compressed raw alert bytes")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "alert_id"], name="archived_alert_unique")
+        ]
+        indexes = [models.Index(fields=["object_name"], name="archived_alert_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.survey} {self.alert_id} ({self.object_name})"
+
+    def raw_bytes(self) -> bytes:
+        """The alert bytes as received."""
+        return gzip.decompress(bytes(self.payload))
+
+
+class QuarantinedAlert(models.Model):
+    """A record the stream or a file ingest could not turn into an alert, kept with why."""
+
+    raw = models.BinaryField(help_text="the bytes as received (may be empty)")
+    reason = models.CharField(max_length=200, db_index=True)
+    detail = models.TextField(blank=True)
+    survey = models.CharField(max_length=10, blank=True)
+    topic = models.CharField(max_length=200, blank=True)
+    partition = models.IntegerField(null=True, blank=True)
+    offset = models.BigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["reason", "-created"], name="quarantine_reason_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.topic or 'no topic'}, {self.created:%Y-%m-%d %H:%M})"
