@@ -1,6 +1,33 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import post_save
+
+
+def _user_saved(sender, instance, created, update_fields=None, **kwargs):
+    from accounts.services import on_user_saved
+
+    if kwargs.get("raw"):
+        return
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return  # a login or password change changes no membership
+    on_user_saved(instance, created)
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="icare-user")
+
+    def profile_details(self):
+        """Roles, effective ACLs, groups and the API token on TOM's profile page."""
+        return [
+            {
+                "partial": "accounts/partials/profile_access.html",
+                "context": "accounts.views.profile_access_context",
+            }
+        ]
+
+    def nav_items(self):
+        return [{"partial": "accounts/partials/navbar.html", "position": "left"}]

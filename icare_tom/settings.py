@@ -125,7 +125,13 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 AUTH_STRATEGY = "LOCKED"
-OPEN_URLS = ["/health", "/health/"]
+OPEN_URLS = ["/health", "/health/", "/public/*"]  # /public/<token>/: revocable read-only links
+# Self-registration creates inactive accounts that a super admin approves (notified in-app).
+TOM_REGISTRATION_STRATEGY = env.str("TOM_REGISTRATION_STRATEGY", "approval_required") or None
+# The group every approved user belongs to (TOM's registration convention names it Public).
+ICARE_SITEWIDE_GROUP = env.str("ICARE_SITEWIDE_GROUP", "Public")
+# Super admins are told of pending registrations in-app, so email is optional.
+SILENCED_SYSTEM_CHECKS = ["tom_common.W002"]
 
 # --------------------------------------------------------------------------- i18n, static
 
