@@ -1,0 +1,62 @@
+"""Produce simulated Fink alerts to Kafka at a steady rate (demo, tests, benchmarks)."""
+
+import signal
+import time
+
+from django.core.management import BaseCommand, CommandError
+
+from brokers.fink.simulator_producer import produce_alerts
+
+
+class Command(BaseCommand):
+    help = (
+        "Produce schema-valid simulated Fink alerts (ZTF or LSST: rising/fading transients, "
+        "variables, kilonova-like fast faders, with histories and cutouts) to a Kafka topic, "
+        "in Fink's wire format."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--survey", choices=["ztf", "lsst"], required=True)
+        parser.add_argument("--rate", type=float, default=10.0, help="alerts per second")
+        parser.add_argument("--kafka", required=True, help="bootstrap servers, host:port")
+        parser.add_argument("--topic", required=True)
+        parser.add_argument(
+            "--count", type=int, default=None, help="stop after this many (default: forever)"
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--wait-for-topic",
+            type=float,
+            default=60.0,
+            help="seconds to wait for the broker and topic to exist before giving up",
+        )
+
+    def handle(self, *args, **options):
+        if options["rate"] <= 0:
+            raise CommandError("--rate must be positive")
+        stopping = []
+
+        def stop(*_):
+            stopping.append(True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        started = time.monotonic()
+        try:
+            sent = produce_alerts(
+                survey=options["survey"],
+                bootstrap=options["kafka"],
+                topic=options["topic"],
+                rate=options["rate"],
+                count=options["count"],
+                seed=options["seed"],
+                should_stop=lambda: bool(stopping),
+                wait_for_topic_s=options["wait_for_topic"],
+                progress=lambda n: self.stdout.write(f"{options['topic']}: {n} alerts produced"),
+            )
+        except TimeoutError as error:
+            raise CommandError(str(error)) from None
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"{options['topic']}: produced {sent} {options['survey']} alerts in {elapsed:.1f} s"
+        )
