@@ -245,6 +245,9 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         ) ON COMMIT DELETE ROWS
         """
     )
+    # Emptied explicitly too: under an outer transaction (tests) there is no commit between
+    # batches.
+    cursor.execute("TRUNCATE ingest_photometry")
     with cursor.copy(
         "COPY ingest_photometry (target_id, measurement_key, mjd, band, instrument, flux, "
         "fluxerr, mag, magerr, limiting_mag, origin, alert_id) FROM STDIN"
