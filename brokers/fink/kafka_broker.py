@@ -150,13 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tansu broker on {broker.bootstrap}, topics: {', '.join(args.topic) or '-'}", flush=True)
 
     def shutdown(*_: object) -> None:
-        broker.stop()
-        sys.exit(0)
+        # Only signal the child here: the main thread is inside Popen.wait(), which
+        # holds the lock a second wait() in this handler would need.
+        assert broker.process is not None
+        broker.process.terminate()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     assert broker.process is not None
-    return broker.process.wait()
+    broker.process.wait()
+    return 0
 
 
 if __name__ == "__main__":

@@ -164,6 +164,15 @@ class StreamMetrics:
             },
         )
 
+    def forget(self) -> None:
+        """Remove every figure of this consumer (a decommissioned or renamed one)."""
+        keys = list(self.client.scan_iter(match=f"{self.prefix}:{self.name}:*", count=500))
+        pipe = self.client.pipeline()
+        if keys:
+            pipe.delete(*keys)
+        pipe.srem(self._registry_key, self.name)
+        pipe.execute()
+
     # reading ---------------------------------------------------------------------------
     def snapshot(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now
