@@ -7,6 +7,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("sources.urls")),
     path("", include("accounts.urls")),
     path("", include("tom_common.urls")),
 ]

@@ -222,3 +222,73 @@ class SavedSource(models.Model):
                 name="saved_source_one_active_per_group",
             )
         ]
+
+
+class RejectionQuerySet(models.QuerySet):
+    def active(self) -> RejectionQuerySet:
+        return self.filter(undone_at__isnull=True)
+
+
+class Rejection(models.Model):
+    """A target hidden from a group's scanning queue. Undoing closes the row; history is kept."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="rejections")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="rejections")
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RejectionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "group"],
+                condition=Q(undone_at__isnull=True),
+                name="rejection_one_active_per_group",
+            )
+        ]
+
+
+class Comment(models.Model):
+    """A note on a target, readable by the groups it was written for; ``mentions`` are the
+    users named with ``@username`` (kept for notifications)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    groups = models.ManyToManyField(Group, related_name="comments")
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_comments"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["target", "-created"], name="comment_target_idx")]
+
+
+class SourceTag(models.Model):
+    """A free label on a target, visible to one group only."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="tags")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="source_tags")
+    name = models.CharField(max_length=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "group", "name"], name="source_tag_unique_per_group"
+            )
+        ]

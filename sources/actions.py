@@ -1,0 +1,215 @@
+"""What a scanner does to a source: save/unsave to groups, reject/undo, classify, vote,
+comment, tag. Each function checks the user's rights through ``accounts.access`` and raises
+:class:`ActionRefused` (a message for the user) instead of touching other groups' data."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from tom_targets.models import Target
+
+from accounts.access import groups_of, view_target_permission, visible_targets
+from accounts.models import TargetGroupObjectPermission
+from sources.models import (
+    Candidate,
+    Classification,
+    ClassificationVote,
+    Comment,
+    Rejection,
+    SavedSource,
+    SourceTag,
+    Taxonomy,
+)
+
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+class ActionRefused(ValueError):
+    """The user may not do this (e.g. save to a group they are not in); say why."""
+
+
+def visible_target_or_404(user, name: str) -> Target:
+    """The target called ``name`` if one of the user's groups may see it, else 404."""
+    target = visible_targets(user, Target.objects.filter(name=name)).first()
+    if target is None:
+        raise Http404("no such source")
+    return target
+
+
+def my_group_ids(user) -> set[int]:
+    return set(groups_of(user).values_list("id", flat=True))
+
+
+def _checked_groups(user, group_ids) -> list[int]:
+    requested = {int(g) for g in group_ids}
+    foreign = requested - my_group_ids(user)
+    if foreign:
+        raise ActionRefused(f"you are not a member of group(s) {sorted(foreign)}")
+    if not requested:
+        raise ActionRefused("choose at least one group")
+    return sorted(requested)
+
+
+def passed_groups(user, target: Target) -> list[int]:
+    """The user's groups whose filters this target passed: where one click saves it."""
+    return sorted(
+        set(
+            Candidate.objects.filter(
+                target=target, filter__group_id__in=my_group_ids(user)
+            ).values_list("filter__group_id", flat=True)
+        )
+    )
+
+
+@transaction.atomic
+def save_source(user, target: Target, group_ids=None) -> list[SavedSource]:
+    """Save ``target`` to ``group_ids`` (default: the groups whose filters it passed).
+    Already-saved groups are left as they are; the groups get view permission on it."""
+    groups = _checked_groups(user, passed_groups(user, target) if group_ids is None else group_ids)
+    already = set(
+        SavedSource.objects.filter(
+            target=target, group_id__in=groups, unsaved_at__isnull=True
+        ).values_list("group_id", flat=True)
+    )
+    created = [
+        SavedSource.objects.create(target=target, group_id=g, saved_by=user)
+        for g in groups
+        if g not in already
+    ]
+    permission = view_target_permission()
+    for g in groups:
+        TargetGroupObjectPermission.objects.get_or_create(
+            group_id=g, permission=permission, content_object=target
+        )
+    return created
+
+
+@transaction.atomic
+def unsave_source(user, target: Target, group_ids=None) -> int:
+    """Close the active saves of ``target`` in ``group_ids`` (default: all the user's
+    groups). The rows stay as history. Returns how many were closed."""
+    groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
+    return SavedSource.objects.filter(
+        target=target, group_id__in=groups, unsaved_at__isnull=True
+    ).update(unsaved_at=timezone.now(), unsaved_by=user)
+
+
+@transaction.atomic
+def reject_source(user, target: Target, group_ids=None) -> list[Rejection]:
+    """Hide ``target`` from the queues of ``group_ids`` (default: all the user's groups)."""
+    groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
+    already = set(
+        Rejection.objects.active()
+        .filter(target=target, group_id__in=groups)
+        .values_list("group_id", flat=True)
+    )
+    return [
+        Rejection.objects.create(target=target, group_id=g, rejected_by=user)
+        for g in groups
+        if g not in already
+    ]
+
+
+@transaction.atomic
+def undo_rejection(user, target: Target, group_ids=None) -> int:
+    groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
+    return (
+        Rejection.objects.active()
+        .filter(target=target, group_id__in=groups)
+        .update(undone_at=timezone.now(), undone_by=user)
+    )
+
+
+@transaction.atomic
+def classify(
+    user, target: Target, taxonomy: Taxonomy, label: str, probability: float | None
+) -> Classification:
+    """A person's label in ``taxonomy``, shared with the user's groups that see the target."""
+    if label not in taxonomy_labels(taxonomy):
+        raise ActionRefused(f"{label!r} is not a class of {taxonomy}")
+    if probability is not None and not 0.0 <= probability <= 1.0:
+        raise ActionRefused("probability must be between 0 and 1")
+    classification = Classification.objects.create(
+        target=target,
+        taxonomy=taxonomy,
+        label=label,
+        probability=probability,
+        author=user,
+        author_name=user.get_username(),
+    )
+    classification.groups.set(_groups_seeing(user, target))
+    return classification
+
+
+def taxonomy_labels(taxonomy: Taxonomy) -> list[str]:
+    """Every class of a taxonomy, parents before children (depth-first)."""
+    labels: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for name, children in node.items():
+                labels.append(name)
+                walk(children)
+        elif isinstance(node, list):
+            for item in node:
+                if isinstance(item, str):
+                    labels.append(item)
+                else:
+                    walk(item)
+
+    walk(taxonomy.hierarchy)
+    return labels
+
+
+def vote(user, classification: Classification, value: int) -> ClassificationVote:
+    if value not in (1, -1):
+        raise ActionRefused("a vote is +1 or -1")
+    vote_row, _ = ClassificationVote.objects.update_or_create(
+        classification=classification, voter=user, defaults={"vote": value}
+    )
+    return vote_row
+
+
+def _groups_seeing(user, target: Target) -> list[int]:
+    return list(
+        TargetGroupObjectPermission.objects.filter(
+            content_object=target,
+            permission__codename="view_target",
+            group_id__in=my_group_ids(user),
+        ).values_list("group_id", flat=True)
+    )
+
+
+def mentioned_users(text: str) -> QuerySet:
+    names = set(MENTION.findall(text))
+    return get_user_model().objects.filter(username__in=names, is_active=True)
+
+
+@transaction.atomic
+def add_comment(user, target: Target, text: str, group_ids=None) -> Comment:
+    """A comment for ``group_ids`` (default: the user's groups that see the target);
+    ``@username`` mentions of users in those groups are recorded."""
+    text = text.strip()
+    if not text:
+        raise ActionRefused("a comment needs some text")
+    groups = _checked_groups(user, _groups_seeing(user, target) if group_ids is None else group_ids)
+    comment = Comment.objects.create(target=target, author=user, text=text)
+    comment.groups.set(groups)
+    comment.mentions.set(mentioned_users(text).filter(groups__id__in=groups).distinct())
+    return comment
+
+
+def add_tag(user, target: Target, group_id: int, name: str) -> SourceTag:
+    name = name.strip()
+    if not name:
+        raise ActionRefused("a tag needs a name")
+    (group,) = _checked_groups(user, [group_id])
+    tag, _ = SourceTag.objects.get_or_create(
+        target=target, group_id=group, name=name[:60], defaults={"created_by": user}
+    )
+    return tag

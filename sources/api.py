@@ -1,0 +1,169 @@
+"""Scanning API: the queue (``GET /api/candidates``) and saving/unsaving sources."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import groups_of
+from sources import actions
+from sources.models import SavedSource
+from sources.queries import QueueError, QueueForm, scanning_page
+from sources.serializers import (
+    CandidatePageSerializer,
+    SaveRequestSerializer,
+    SaveResponseSerializer,
+    UnsaveResponseSerializer,
+)
+
+_MULTI = {"group", "filter", "stream", "class_in", "class_out"}
+_TYPES = {
+    "FloatField": OpenApiTypes.FLOAT,
+    "IntegerField": OpenApiTypes.INT,
+    "BooleanField": OpenApiTypes.BOOL,
+    "DateTimeField": OpenApiTypes.DATETIME,
+}
+
+
+def _queue_parameters() -> list[OpenApiParameter]:
+    parameters = []
+    for name, form_field in QueueForm.base_fields.items():
+        choices = [value for value, _ in getattr(form_field, "choices", [])] or None
+        parameters.append(
+            OpenApiParameter(
+                name,
+                _TYPES.get(type(form_field).__name__, OpenApiTypes.STR),
+                OpenApiParameter.QUERY,
+                description=(form_field.help_text or "")
+                + (" (repeat or comma-separate)" if name in _MULTI else ""),
+                enum=choices,
+                many=name in _MULTI,
+            )
+        )
+    return parameters
+
+
+def _refused(error: actions.ActionRefused):
+    return (
+        PermissionDenied(str(error))
+        if "not a member" in str(error)
+        else ValidationError({"detail": str(error)})
+    )
+
+
+def _target(user, name: str):
+    try:
+        return actions.visible_target_or_404(user, name)
+    except Exception as error:  # Http404 → DRF's 404
+        raise NotFound("no such source") from error
+
+
+def _active_group_ids(user, target) -> list[int]:
+    return sorted(
+        SavedSource.objects.filter(
+            target=target,
+            unsaved_at__isnull=True,
+            group_id__in=groups_of(user).values("id"),
+        ).values_list("group_id", flat=True)
+    )
+
+
+class CandidateList(APIView):
+    """The scanning queue as JSON: the page's filters, sort and keyset cursor."""
+
+    @extend_schema(
+        operation_id="candidates_list",
+        parameters=_queue_parameters(),
+        responses={200: CandidatePageSerializer},
+        description=(
+            "Candidates that passed the filters of your groups, newest first by default. "
+            "Defaults: window=24h, saved=unsaved (not saved to any of your groups), rejected "
+            "hidden. Sort by 'passed' or an annotation key (numeric values only). Pages are "
+            "keyset-paginated: follow `next` (or pass `cursor`)."
+        ),
+    )
+    def get(self, request):
+        form = QueueForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        try:
+            cards, next_cursor = scanning_page(request.user, form.params())
+        except QueueError as error:
+            raise ValidationError({"detail": str(error)}) from error
+        next_url = None
+        if next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        data = {"results": cards, "next_cursor": next_cursor, "next": next_url}
+        return Response(CandidatePageSerializer(data).data)
+
+
+class SourceSave(APIView):
+    """Save a target to groups."""
+
+    @extend_schema(
+        operation_id="sources_save",
+        request=SaveRequestSerializer,
+        responses={201: SaveResponseSerializer, 403: None, 404: None},
+        description=(
+            "Save the target `name` to `group_ids` (groups you belong to; default: your groups "
+            "whose filters it passed). Saving again to a group it is saved to changes nothing."
+        ),
+    )
+    def post(self, request):
+        payload = SaveRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        target = _target(request.user, payload.validated_data["name"])
+        try:
+            created = actions.save_source(
+                request.user, target, payload.validated_data.get("group_ids")
+            )
+        except actions.ActionRefused as error:
+            raise _refused(error) from error
+        data = {
+            "name": target.name,
+            "saved_group_ids": _active_group_ids(request.user, target),
+            "created": created,
+        }
+        return Response(SaveResponseSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class SourceUnsave(APIView):
+    """Unsave a target from groups; the save rows stay as history."""
+
+    @extend_schema(
+        operation_id="sources_unsave",
+        parameters=[
+            OpenApiParameter(
+                "group_ids",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                many=True,
+                description="groups to unsave from (comma-separated or repeated); "
+                "default: all your groups",
+            )
+        ],
+        responses={200: UnsaveResponseSerializer, 403: None, 404: None},
+    )
+    def delete(self, request, name: str):
+        target = _target(request.user, name)
+        raw = [p for value in request.query_params.getlist("group_ids") for p in value.split(",")]
+        try:
+            group_ids = [int(g) for g in raw if g.strip()] or None
+        except ValueError as error:
+            raise ValidationError({"group_ids": "integers expected"}) from error
+        try:
+            closed = actions.unsave_source(request.user, target, group_ids)
+        except actions.ActionRefused as error:
+            raise _refused(error) from error
+        data = {
+            "name": target.name,
+            "unsaved": closed,
+            "saved_group_ids": _active_group_ids(request.user, target),
+        }
+        return Response(UnsaveResponseSerializer(data).data)

@@ -1,0 +1,106 @@
+"""Live scanning queue: server-sent events fed by PostgreSQL LISTEN/NOTIFY.
+
+Migration ``sources.0003`` makes every INSERT into ``sources_candidate`` send the new ids on
+the ``sources_candidate_inserted`` channel when the inserting transaction commits. Each open
+queue holds one dedicated psycopg connection that LISTENs and blocks in
+``Connection.notifies`` (no polling); new ids are checked against the viewer's queue filters
+(so permissions go through ``accounts`` like the page itself) and sent as rendered cards.
+
+Serving: one stream holds one worker thread and one database connection for as long as the
+page is open. The threaded development server is fine; in production run gunicorn with
+``--worker-class gthread --threads N`` (N ≥ expected open queues per worker) or an ASGI
+server, and size PostgreSQL ``max_connections`` accordingly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+
+import psycopg
+from django.db import connection
+from django.template.loader import render_to_string
+
+from sources.queries import QueueParams, build_cards, queue_queryset
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sources_candidate_inserted"
+KEEPALIVE_S = 15.0
+
+
+def listen_connection() -> psycopg.Connection:
+    """A new autocommit connection to the project's database (test database in tests)."""
+    settings = connection.settings_dict
+    params = {
+        "dbname": settings["NAME"],
+        "user": settings.get("USER") or None,
+        "password": settings.get("PASSWORD") or None,
+        "host": settings.get("HOST") or None,
+        "port": settings.get("PORT") or None,
+        **(settings.get("OPTIONS") or {}),
+    }
+    params = {k: v for k, v in params.items() if v is not None and k in _CONNINFO_KEYS}
+    return psycopg.connect(autocommit=True, **params)
+
+
+_CONNINFO_KEYS = {"dbname", "user", "password", "host", "port", "sslmode", "sslrootcert"}
+
+
+def parse_ids(payload: str) -> list[int]:
+    ids = []
+    for part in payload.split(","):
+        try:
+            ids.append(int(part))
+        except ValueError:
+            log.warning("ignoring malformed candidate id %r on %s", part, CHANNEL)
+    return ids
+
+
+def sse(event: str, data: str, event_id: str | None = None) -> str:
+    lines = [f"event: {event}"]
+    if event_id:
+        lines.append(f"id: {event_id}")
+    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    return "\n".join(lines) + "\n\n"
+
+
+def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S) -> Iterator[str]:
+    """Server-sent events for candidates inserted from now on that ``user`` would see in the
+    queue under ``params`` (the cursor is ignored). Yields a ``ready`` event once listening,
+    then one ``candidate`` event per visible new candidate (its rendered card), and a comment
+    line every ``keepalive_s`` seconds so proxies keep the connection open."""
+    params = replace(params, cursor=None)
+    listener = listen_connection()
+    try:
+        listener.execute(f"LISTEN {CHANNEL}")
+        yield sse("ready", "{}")
+        while True:
+            ids: list[int] = []
+            for notification in listener.notifies(timeout=keepalive_s):
+                ids.extend(parse_ids(notification.payload))
+                # Drain what already arrived (bulk ingest sends many chunks) before querying.
+                for more in listener.notifies(timeout=0.05):
+                    ids.extend(parse_ids(more.payload))
+                break
+            if not ids:
+                yield ": keepalive\n\n"
+                continue
+            rows = list(
+                queue_queryset(user, params)
+                .filter(id__in=ids)
+                .select_related("target", "target__summary", "filter__stream", "filter__group")
+                .order_by("passed_at", "id")
+            )
+            for card in build_cards(user, rows):
+                html = render_to_string("sources/_card.html", {"card": card, "live": True})
+                yield sse(
+                    "candidate",
+                    json.dumps({"id": card.candidate.id, "html": html}),
+                    event_id=str(card.candidate.id),
+                )
+            connection.close_if_unusable_or_obsolete()
+    finally:
+        listener.close()

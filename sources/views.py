@@ -1,0 +1,459 @@
+"""Scanning queue, source page and group source lists. Views stay thin: queries live in
+``sources.queries``, actions in ``sources.actions``, permissions in ``accounts.access``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import groups_of, visible_to
+from sources import actions
+from sources.lightcurves import band_legend, plotly_traces
+from sources.live import candidate_events
+from sources.models import (
+    Candidate,
+    ClassificationVote,
+    Comment,
+    Cutout,
+    Photometry,
+    Rejection,
+    SavedSource,
+    SourceTag,
+    Taxonomy,
+)
+from sources.queries import (
+    KEY_VALUES,
+    QueueError,
+    QueueForm,
+    build_cards,
+    choices_for,
+    external_links,
+    galactic_latitude,
+    light_curves,
+    scanning_page,
+    sexagesimal,
+    visible_classifications,
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("sources:candidates")
+
+
+def _queue_form(request: HttpRequest) -> QueueForm:
+    return QueueForm(request.GET)
+
+
+@login_required
+@require_GET
+def candidates(request: HttpRequest) -> HttpResponse:
+    """The scanning queue. With ``HX-Request`` only the next page of cards is returned."""
+    form = _queue_form(request)
+    cards, next_cursor, error = [], None, None
+    if form.is_valid():
+        try:
+            cards, next_cursor = scanning_page(request.user, form.params())
+        except QueueError as exc:
+            error = str(exc)
+    else:
+        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    next_url = None
+    if next_cursor:
+        query["cursor"] = next_cursor
+        next_url = f"{reverse('sources:candidates')}?{query.urlencode()}"
+    context = {
+        "cards": cards,
+        "next_url": next_url,
+        "error": error,
+        "group_names": {g.id: g.name for g in groups_of(request.user)},
+    }
+    if request.headers.get("HX-Request") and request.GET.get("cursor"):
+        return render(request, "sources/_cards_page.html", context)
+    stream_query = request.GET.copy()
+    stream_query.pop("cursor", None)
+    context.update(
+        form=form,
+        values=request.GET,
+        choices=choices_for(request.user),
+        stream_url=f"{reverse('sources:candidate-stream')}?{stream_query.urlencode()}",
+        annotation_keys=sorted({k for keys in KEY_VALUES.values() for k, _ in keys}),
+    )
+    return render(request, "sources/candidates.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def candidate_stream(request: HttpRequest) -> HttpResponse:
+    """Server-sent events: new candidates matching the queue's filters (see sources.live)."""
+    form = _queue_form(request)
+    if not form.is_valid():
+        return HttpResponseBadRequest(json.dumps(form.errors), content_type="application/json")
+    response = StreamingHttpResponse(
+        candidate_events(request.user, form.params()), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _group_ids(request: HttpRequest) -> list[int] | None:
+    raw = request.POST.getlist("group")
+    if not raw:
+        return None
+    try:
+        return [int(g) for g in raw]
+    except ValueError as error:
+        raise actions.ActionRefused("group ids must be integers") from error
+
+
+def _card_actions(request: HttpRequest, target, message: str | None = None) -> HttpResponse:
+    """The refreshed action bar of a card (htmx swap target)."""
+    my_groups = list(groups_of(request.user))
+    my_ids = [g.id for g in my_groups]
+    saved = sorted(
+        SavedSource.objects.filter(
+            target=target, group_id__in=my_ids, unsaved_at__isnull=True
+        ).values_list("group_id", flat=True)
+    )
+    rejected = Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists()
+    context = {
+        "target": target,
+        "saved_groups": saved,
+        "passed_groups": actions.passed_groups(request.user, target),
+        "rejected": rejected,
+        "group_names": {g.id: g.name for g in my_groups},
+        "message": message,
+    }
+    return render(request, "sources/_card_actions.html", context)
+
+
+def _source_action(request: HttpRequest, name: str, action) -> HttpResponse:
+    target = actions.visible_target_or_404(request.user, name)
+    message = None
+    status = 200
+    try:
+        action(request.user, target, _group_ids(request))
+    except actions.ActionRefused as refused:
+        message, status = str(refused), 400
+    if request.headers.get("HX-Request"):
+        response = _card_actions(request, target, message)
+        response.status_code = status
+        return response
+    if message:
+        messages.error(request, message)
+    return redirect(_back(request, reverse("sources:source", args=[target.name])))
+
+
+@login_required
+@require_POST
+def save(request: HttpRequest, name: str) -> HttpResponse:
+    return _source_action(request, name, actions.save_source)
+
+
+@login_required
+@require_POST
+def unsave(request: HttpRequest, name: str) -> HttpResponse:
+    return _source_action(request, name, actions.unsave_source)
+
+
+@login_required
+@require_POST
+def reject(request: HttpRequest, name: str) -> HttpResponse:
+    return _source_action(request, name, actions.reject_source)
+
+
+@login_required
+@require_POST
+def unreject(request: HttpRequest, name: str) -> HttpResponse:
+    return _source_action(request, name, actions.undo_rejection)
+
+
+# --------------------------------------------------------------------------- source page
+
+
+@login_required
+@require_GET
+def source(request: HttpRequest, name: str) -> HttpResponse:
+    """Everything known about one source that the user's groups may see."""
+    user = request.user
+    target = actions.visible_target_or_404(user, name)
+    my_groups = list(groups_of(user).order_by("name"))
+    my_ids = [g.id for g in my_groups]
+
+    points = light_curves([target.id]).get(target.id, [])
+    history = list(
+        visible_to(user, Candidate.objects.filter(target=target, filter__group_id__in=my_ids))
+        .select_related("filter__stream", "filter__group")
+        .order_by("-passed_at", "-id")
+    )
+    latest = history[0] if history else None
+    survey = latest.filter.stream.survey if latest else ("lsst" if name.isdigit() else "ztf")
+    card = build_cards(user, [latest])[0] if latest else None
+    ra = float(target.ra or 0.0)
+    dec = float(target.dec or 0.0)
+    (ra_hms,), (dec_dms,) = sexagesimal([ra], [dec])
+
+    classifications = list(
+        visible_classifications(user)
+        .filter(target=target)
+        .select_related("taxonomy")
+        .annotate(
+            score=Sum("votes__vote", default=0),
+            n_votes=Count("votes"),
+        )
+        .order_by("-created", "-id")
+    )
+    my_votes = dict(
+        ClassificationVote.objects.filter(
+            classification__in=classifications, voter=user
+        ).values_list("classification_id", "vote")
+    )
+    for classification in classifications:
+        classification.my_vote = my_votes.get(classification.id, 0)
+
+    comments = list(
+        visible_to(
+            user,
+            Comment.objects.filter(target=target)
+            .filter(Q(groups__in=my_ids) if not user.is_superuser else Q())
+            .distinct(),
+        )
+        .select_related("author")
+        .prefetch_related("mentions", Prefetch("groups"))
+        .order_by("created")
+    )
+    tags = list(
+        SourceTag.objects.filter(target=target, group_id__in=my_ids)
+        .select_related("group")
+        .order_by("group__name", "name")
+    )
+    saves = list(
+        SavedSource.objects.filter(target=target, group_id__in=my_ids)
+        .select_related("group", "saved_by", "unsaved_by")
+        .order_by("-saved_at")
+    )
+    cutout_alert = (
+        Cutout.objects.filter(target=target)
+        .order_by("-alert_id")
+        .values_list("alert_id", flat=True)
+    ).first() or (latest.alert_id if latest else None)
+    taxonomies = [(t, actions.taxonomy_labels(t)) for t in Taxonomy.objects.order_by("name")]
+
+    context = {
+        "target": target,
+        "survey": survey,
+        "ra": ra,
+        "dec": dec,
+        "ra_hms": ra_hms,
+        "dec_dms": dec_dms,
+        "galactic_b": float(galactic_latitude([ra], [dec])[0]),
+        "links": external_links(survey, target.name, ra, dec),
+        "summary": getattr(target, "summary", None),
+        "points": points,
+        "legend": band_legend(points),
+        "plot_data": plotly_traces(points),
+        "history": history,
+        "latest": latest,
+        "card": card,
+        "annotations": sorted((latest.annotations or {}).items()) if latest else [],
+        "classifications": classifications,
+        "taxonomies": taxonomies,
+        "comments": comments,
+        "tags": tags,
+        "saves": saves,
+        "active_saves": [s for s in saves if s.unsaved_at is None],
+        "my_groups": my_groups,
+        "group_names": {g.id: g.name for g in my_groups},
+        "saved_groups": sorted({s.group_id for s in saves if s.unsaved_at is None}),
+        "passed_groups": actions.passed_groups(user, target),
+        "rejected": Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists(),
+        "cutout_alert": cutout_alert,
+        "raw_alert_url": _raw_alert_url(latest.alert_id) if latest else None,
+    }
+    return render(request, "sources/source.html", context)
+
+
+def _raw_alert_url(alert_id: int) -> str | None:
+    """The archived raw alert, when the brokers app serves one (``raw-alert`` URL name)."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("raw-alert", args=[alert_id])
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+@require_GET
+def photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
+    target = actions.visible_target_or_404(request.user, name)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{target.name}_photometry.csv"'
+    writer = csv.writer(response)
+    columns = [
+        "mjd", "band", "instrument", "flux_ujy", "fluxerr_ujy", "mag_ab", "magerr",
+        "limiting_mag_ab", "origin", "alert_id",
+    ]  # fmt: skip
+    writer.writerow(columns)
+    rows = (
+        visible_to(request.user, Photometry.objects.filter(target=target))
+        .order_by("mjd", "band")
+        .values_list(
+            "mjd",
+            "band",
+            "instrument",
+            "flux",
+            "fluxerr",
+            "mag",
+            "magerr",
+            "limiting_mag",
+            "origin",
+            "alert_id",
+        )
+    )
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return response
+
+
+def _redirect_to_source(request: HttpRequest, target, error: str | None = None) -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("sources:source", args=[target.name]))
+
+
+@login_required
+@require_POST
+def add_classification(request: HttpRequest, name: str) -> HttpResponse:
+    target = actions.visible_target_or_404(request.user, name)
+    taxonomy_id, _, label = request.POST.get("label", "").partition(":")
+    taxonomy = Taxonomy.objects.filter(id=taxonomy_id).first() if taxonomy_id.isdigit() else None
+    if taxonomy is None:
+        return _redirect_to_source(request, target, "choose a class")
+    raw_probability = request.POST.get("probability", "").strip()
+    try:
+        probability = float(raw_probability) if raw_probability else None
+        actions.classify(request.user, target, taxonomy, label, probability)
+    except ValueError as error:  # ActionRefused is a ValueError too
+        return _redirect_to_source(request, target, str(error))
+    return _redirect_to_source(request, target)
+
+
+@login_required
+@require_POST
+def vote(request: HttpRequest, classification_id: int) -> HttpResponse:
+    classification = get_object_or_404(
+        visible_classifications(request.user).select_related("target"), id=classification_id
+    )
+    try:
+        actions.vote(request.user, classification, int(request.POST.get("vote", "0")))
+    except ValueError as error:
+        return _redirect_to_source(request, classification.target, str(error))
+    return _redirect_to_source(request, classification.target)
+
+
+@login_required
+@require_POST
+def add_comment(request: HttpRequest, name: str) -> HttpResponse:
+    target = actions.visible_target_or_404(request.user, name)
+    try:
+        actions.add_comment(request.user, target, request.POST.get("text", ""), _group_ids(request))
+    except actions.ActionRefused as error:
+        return _redirect_to_source(request, target, str(error))
+    return _redirect_to_source(request, target)
+
+
+@login_required
+@require_POST
+def add_tag(request: HttpRequest, name: str) -> HttpResponse:
+    target = actions.visible_target_or_404(request.user, name)
+    try:
+        group_id = int(request.POST.get("group", ""))
+        actions.add_tag(request.user, target, group_id, request.POST.get("name", ""))
+    except ValueError as error:
+        return _redirect_to_source(request, target, str(error) or "choose a group")
+    return _redirect_to_source(request, target)
+
+
+# --------------------------------------------------------------------------- group sources
+
+
+@login_required
+@require_GET
+def group_sources(request: HttpRequest, group_id: int) -> HttpResponse:
+    """The sources saved to one of the user's groups, newest first."""
+    group = groups_of(request.user).filter(id=group_id).first()
+    if group is None:
+        raise Http404("no such group")
+    saves = list(
+        visible_to(
+            request.user,
+            SavedSource.objects.filter(group=group, unsaved_at__isnull=True),
+        )
+        .select_related("target", "saved_by")
+        .order_by("-saved_at")[:500]
+    )
+    ras, decs = sexagesimal(
+        [s.target.ra or 0.0 for s in saves], [s.target.dec or 0.0 for s in saves]
+    )
+    rows = [
+        {"save": s, "ra_hms": ra, "dec_dms": dec}
+        for s, ra, dec in zip(saves, ras, decs, strict=True)
+    ]
+    return render(
+        request,
+        "sources/group_sources.html",
+        {"group": group, "rows": rows, "my_groups": groups_of(request.user).order_by("name")},
+    )
+
+
+@login_required
+@require_GET
+def my_groups(request: HttpRequest) -> HttpResponse:
+    groups = list(groups_of(request.user).order_by("name"))
+    if len(groups) == 1:
+        return redirect("sources:group-sources", group_id=groups[0].id)
+    return render(request, "sources/my_groups.html", {"my_groups": groups})
+
+
+_PLOTLY_JS = None
+
+
+@require_GET
+def plotly_js(request: HttpRequest) -> HttpResponse:
+    """plotly.js from the installed plotly package (no CDN), cached by the browser."""
+    global _PLOTLY_JS
+    if _PLOTLY_JS is None:
+        import plotly
+
+        _PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    response = FileResponse(open(_PLOTLY_JS, "rb"), content_type="text/javascript")  # noqa: SIM115
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

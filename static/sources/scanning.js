@@ -1,0 +1,81 @@
+// Scanning queue: mag/flux toggle, keyboard shortcuts, live candidates over server-sent events.
+(function () {
+  "use strict";
+  const body = document.body;
+  const cards = () => Array.from(document.querySelectorAll("#cards .card"));
+
+  // Units of the small light curves, remembered between pages.
+  function setUnits(unit) {
+    body.classList.toggle("units-flux", unit === "flux");
+    document.querySelectorAll(".unit-toggle").forEach((b) => b.classList.toggle("active", b.dataset.unit === unit));
+    try { localStorage.setItem("icare.units", unit); } catch (e) { /* private mode */ }
+  }
+  document.querySelectorAll(".unit-toggle").forEach((b) => b.addEventListener("click", () => setUnits(b.dataset.unit)));
+  try { setUnits(localStorage.getItem("icare.units") || "mag"); } catch (e) { setUnits("mag"); }
+
+  // Keyboard: j/k next/previous, s save, r reject (again: undo), o open.
+  let selected = null;
+  function select(card) {
+    if (!card) return;
+    if (selected) selected.classList.remove("selected");
+    selected = card;
+    card.classList.add("selected");
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+  function move(step) {
+    const all = cards();
+    if (!all.length) return;
+    const index = selected ? all.indexOf(selected) : -1;
+    select(all[Math.min(all.length - 1, Math.max(0, index + step))]);
+  }
+  function press(selector) {
+    if (!selected) return;
+    const button = selected.querySelector(selector);
+    if (button && !button.disabled) button.click();
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "select", "textarea"].includes(tag) || event.target.isContentEditable) return;
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "s": press(".save-btn"); break;
+      case "r": press(".reject-btn") ; if (selected && !selected.querySelector(".reject-btn")) press(".undo-btn"); break;
+      case "o": { const link = selected && selected.querySelector(".open-source"); if (link) link.click(); break; }
+      default: return;
+    }
+    event.preventDefault();
+  });
+  document.addEventListener("click", (event) => {
+    const card = event.target.closest && event.target.closest("#cards .card");
+    if (card) select(card);
+  });
+  // After an action, mirror the rejected state on the card.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const card = event.target.closest ? event.target.closest(".card") : null;
+    const actions = card && card.querySelector(".actions");
+    if (card && actions) card.classList.toggle("rejected", !!actions.querySelector(".rejected-chip"));
+  });
+
+  // Live: new candidates arrive as rendered cards at the top of the queue.
+  const status = document.getElementById("live-status");
+  const container = document.getElementById("cards");
+  if (status && container && window.EventSource) {
+    const source = new EventSource(status.dataset.streamUrl);
+    source.addEventListener("ready", () => { status.textContent = "live"; status.className = "live on"; });
+    source.addEventListener("candidate", (event) => {
+      const data = JSON.parse(event.data);
+      if (document.getElementById("candidate-" + data.id)) return;
+      const holder = document.createElement("div");
+      holder.innerHTML = data.html.trim();
+      const card = holder.firstElementChild;
+      container.prepend(card);
+      if (window.htmx) window.htmx.process(card);
+      const empty = document.getElementById("empty-queue");
+      if (empty) empty.remove();
+    });
+    source.onerror = () => { status.textContent = "live: reconnecting…"; status.className = "live off"; };
+  }
+})();
