@@ -1,0 +1,245 @@
+"""Crossmatch localizations with sources (targets) and galaxies, in SQL over stored tiles.
+
+A target or galaxy at order-29 index ``p`` is inside a tile when
+``tile.lower <= p AND p < tile.upper``; the join runs over the tiles of the
+credible region (``cumprob <= level``) and probes the B-tree on the points'
+HEALPix column once per tile — not once per point as a ``tile.healpix @> p``
+containment join does.
+
+Sources must also have their first detection within the event's time window,
+``[t0 + before, t0 + after]`` with ``GCN_CROSSMATCH_WINDOW_DAYS`` (default
+``(-1, 14)`` days). Which targets a user sees is decided by ``accounts.access``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from tom_targets.models import Target
+
+from accounts import access
+from gcn.models import Galaxy, GcnEvent, Localization, LocalizationTile, SourceMatch
+
+DEFAULT_CUMPROB = 0.9
+_MJD_UNIX_EPOCH = 40587.0
+
+
+def window_days() -> tuple[float, float]:
+    """(days before, days after) the trigger time in which a first detection counts."""
+    before, after = getattr(settings, "GCN_CROSSMATCH_WINDOW_DAYS", (-1.0, 14.0))
+    return float(before), float(after)
+
+
+def to_mjd(t: datetime) -> float:
+    """Modified Julian Date (UTC) of an aware datetime."""
+    return t.timestamp() / 86400.0 + _MJD_UNIX_EPOCH
+
+
+def check_cumprob(cumprob: float) -> float:
+    cumprob = float(cumprob)
+    if not (math.isfinite(cumprob) and 0.0 < cumprob <= 1.0):
+        raise ValueError("cumprob must be a credible level in (0, 1]")
+    return cumprob
+
+
+# --------------------------------------------------------------------------- sources
+
+_TILES = LocalizationTile._meta.db_table
+
+
+def _sources_sql(with_window: bool) -> str:
+    window = ""
+    if with_window:
+        window = "AND s.first_detection_mjd >= %s AND s.first_detection_mjd <= %s"
+    return f"""
+        SELECT s.target_id, t.cumprob, t.probdensity
+        FROM {_TILES} t
+        JOIN sources_targetsummary s ON s.healpix >= t.lower AND s.healpix < t.upper
+        WHERE t.localization_id = %s AND t.cumprob <= %s {window}
+    """
+
+
+def _source_params(loc: Localization, cumprob: float, window: bool) -> list:
+    params: list = [loc.pk, check_cumprob(cumprob)]
+    if window:
+        t0 = to_mjd(loc.event.trigger_time)
+        before, after = window_days()
+        params += [t0 + before, t0 + after]
+    return params
+
+
+def matching_target_rows(
+    loc: Localization, cumprob: float = DEFAULT_CUMPROB, *, window: bool = True
+) -> list[tuple[int, float, float]]:
+    """All (target_id, cumprob, probdensity per sr) inside the region, ignoring permissions.
+
+    For the automatic crossmatch and benchmarks; user-facing code goes through
+    :func:`matching_targets`.
+    """
+    with connection.cursor() as cur:
+        cur.execute(_sources_sql(window), _source_params(loc, cumprob, window))
+        return cur.fetchall()
+
+
+def matching_targets(
+    loc: Localization, user, cumprob: float = DEFAULT_CUMPROB, *, window: bool = True
+) -> QuerySet[Target]:
+    """Targets visible to ``user`` inside the ``cumprob`` region whose first detection is
+    within the event's window; annotated with ``gcn_cumprob`` and ``gcn_probdensity`` (/sr)."""
+    sub = f"SELECT m.target_id FROM ({_sources_sql(window)}) m"
+    params = _source_params(loc, cumprob, window)
+    tile = LocalizationTile.objects.filter(
+        localization=loc, lower__lte=OuterRef("summary__healpix")
+    ).order_by("-lower")
+    qs = Target.objects.filter(pk__in=RawSQL(sub, params)).select_related("summary")
+    qs = qs.annotate(
+        gcn_cumprob=Subquery(tile.values("cumprob")[:1]),
+        gcn_probdensity=Subquery(tile.values("probdensity")[:1]),
+    )
+    return access.visible_targets(user, qs)
+
+
+def record_matches(loc: Localization, cumprob: float | None = None) -> int:
+    """Store new matches of ``loc`` in :class:`SourceMatch` (existing ones are kept); returns
+    how many were added. The level is ``GCN_CROSSMATCH_CUMPROB`` (default 0.9)."""
+    if loc.status != Localization.Status.READY:
+        return 0
+    level = cumprob if cumprob is not None else getattr(settings, "GCN_CROSSMATCH_CUMPROB", 0.9)
+    sql = f"""
+        INSERT INTO {SourceMatch._meta.db_table}
+            (localization_id, target_id, cumprob, probdensity, matched_at)
+        SELECT %s, m.target_id, m.cumprob, m.probdensity, now()
+        FROM ({_sources_sql(True)}) m
+        ON CONFLICT (localization_id, target_id) DO NOTHING
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [loc.pk, *_source_params(loc, level, True)])
+        return cur.rowcount
+
+
+def active_events(now: datetime | None = None) -> QuerySet[GcnEvent]:
+    """Events still collecting candidates: not retracted and within the window's end."""
+    now = now or timezone.now()
+    _, after = window_days()
+    return GcnEvent.objects.filter(
+        retracted=False, trigger_time__gte=now - timedelta(days=after), trigger_time__lte=now
+    )
+
+
+@dataclass(frozen=True)
+class Containing:
+    event: GcnEvent
+    localization: Localization
+    cumprob: float
+
+    def __str__(self) -> str:
+        return f"inside the {self.cumprob:.0%} region of {self.event.name}"
+
+
+def events_containing(target: Target, user, cumprob: float = DEFAULT_CUMPROB) -> list[Containing]:
+    """Events whose current localization holds ``target`` in its ``cumprob`` region and whose
+    window holds its first detection — for "inside the 90 % region of S181101ab" on a source
+    page. Empty when the user may not see the target. ``Containing.cumprob`` is the credible
+    level of the tile holding the target (smaller = more central)."""
+    cumprob = check_cumprob(cumprob)
+    if not access.can_view_target(user, target):
+        return []
+    summary = getattr(target, "summary", None)
+    if summary is None:
+        return []
+    before, after = window_days()
+    events = GcnEvent.objects.filter(retracted=False)
+    if summary.first_detection_mjd is not None:
+        first = datetime.fromtimestamp(
+            (summary.first_detection_mjd - _MJD_UNIX_EPOCH) * 86400.0, tz=UTC
+        )
+        events = events.filter(
+            trigger_time__gte=first - timedelta(days=after),
+            trigger_time__lte=first - timedelta(days=before),
+        )
+    else:
+        return []
+    out = []
+    for event in events.order_by("-trigger_time")[:200]:
+        loc = event.current_localization()
+        if loc is None:
+            continue
+        tile = (
+            LocalizationTile.objects.filter(localization=loc, lower__lte=summary.healpix)
+            .order_by("-lower")
+            .values("upper", "cumprob")
+            .first()
+        )
+        if tile and summary.healpix < tile["upper"] and tile["cumprob"] <= cumprob:
+            out.append(Containing(event, loc, tile["cumprob"]))
+    return out
+
+
+# --------------------------------------------------------------------------- galaxies
+
+
+def matching_galaxies(
+    loc: Localization,
+    cumprob: float = DEFAULT_CUMPROB,
+    *,
+    catalog: str | None = None,
+    limit: int | None = 100,
+) -> list[dict]:
+    """Galaxies inside the region, best first.
+
+    ``score`` = probdensity (/sr) * distance agreement, where the agreement is the
+    localization's conditional distance density at the galaxy's distance
+    (ligo.skymap ansatz ``distnorm * d**2 * N(d; distmu, s)``, Mpc⁻¹, with
+    s**2 = distsigma**2 + distance_err**2). Without distances (map or galaxy) the score
+    is null and those galaxies follow, ordered by probdensity.
+    """
+    params: list = [loc.pk, check_cumprob(cumprob)]
+    cat = ""
+    if catalog:
+        cat = "AND g.catalog_id = (SELECT id FROM gcn_galaxycatalog WHERE name = %s)"
+        params.append(catalog)
+    lim = ""
+    if limit is not None:
+        lim = "LIMIT %s"
+        params.append(int(limit))
+    sql = f"""
+        SELECT g.id, g.name, g.ra, g.dec, g.distance_mpc, g.distance_err_mpc, g.mag_b, g.mag_k,
+               t.cumprob, t.probdensity, t.probdensity * agree.dp_dr AS score
+        FROM {_TILES} t
+        JOIN {Galaxy._meta.db_table} g ON g.healpix >= t.lower AND g.healpix < t.upper
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN g.distance_mpc IS NULL OR t.distmu IS NULL OR t.distnorm IS NULL
+                        THEN NULL
+                        ELSE t.distnorm * g.distance_mpc ^ 2
+                             * exp(-0.5 * (g.distance_mpc - t.distmu) ^ 2 / var.v)
+                             / sqrt(2 * pi() * var.v)
+                   END AS dp_dr
+            FROM (SELECT t.distsigma ^ 2 + coalesce(g.distance_err_mpc, 0) ^ 2 AS v) var
+        ) agree
+        WHERE t.localization_id = %s AND t.cumprob <= %s {cat}
+        ORDER BY score DESC NULLS LAST, t.probdensity DESC, g.id
+        {lim}
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def count_galaxies(loc: Localization, cumprob: float = DEFAULT_CUMPROB) -> int:
+    """Number of catalogued galaxies inside the region (all catalogs)."""
+    sql = f"""
+        SELECT count(*) FROM {_TILES} t
+        JOIN {Galaxy._meta.db_table} g ON g.healpix >= t.lower AND g.healpix < t.upper
+        WHERE t.localization_id = %s AND t.cumprob <= %s
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [loc.pk, check_cumprob(cumprob)])
+        return cur.fetchone()[0]
