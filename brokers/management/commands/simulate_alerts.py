@@ -23,7 +23,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--count", type=int, default=None, help="stop after this many (default: forever)"
         )
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="same seed, same alerts (default: a new seed each run, from the clock)",
+        )
         parser.add_argument(
             "--wait-for-topic",
             type=float,
@@ -41,6 +46,11 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        seed = options["seed"] if options["seed"] is not None else int(time.time()) % 997
+        self.stdout.write(
+            f"{options['topic']}: producing {options['survey']} alerts at {options['rate']}/s "
+            f"to {options['kafka']} (seed {seed})"
+        )
         started = time.monotonic()
         try:
             sent = produce_alerts(
@@ -49,7 +59,7 @@ class Command(BaseCommand):
                 topic=options["topic"],
                 rate=options["rate"],
                 count=options["count"],
-                seed=options["seed"],
+                seed=seed,
                 should_stop=lambda: bool(stopping),
                 wait_for_topic_s=options["wait_for_topic"],
                 progress=lambda n: self.stdout.write(f"{options['topic']}: {n} alerts produced"),
