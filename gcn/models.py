@@ -27,7 +27,8 @@ class GcnEventQuerySet(models.QuerySet):
             found = self.filter(pk=int(key)).first()
             if found is not None:
                 return found
-        return self.with_alias(key).order_by("-trigger_time").first()
+        found = self.with_alias(key).order_by("-trigger_time").first()
+        return found or self.filter(name=key).order_by("-trigger_time").first()
 
 
 class GcnEvent(models.Model):
