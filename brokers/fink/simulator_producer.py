@@ -48,8 +48,13 @@ def produce_alerts(
     wait_for_topic_s: float = 60.0,
     progress: Callable[[int], None] | None = None,
     progress_every_s: float = 30.0,
+    pregenerate: bool = False,
 ) -> int:
     """Produce ``count`` alerts (``None``: until ``should_stop()``) at ``rate`` alerts/s.
+
+    ``pregenerate`` builds and encodes all ``count`` alerts before the first is sent,
+    so that the rate holds even where simulating an alert (cutouts included) is
+    slower than the rate asks; benchmarks use it.
 
     Returns how many were delivered to the broker. Fink's key is the schema, the same
     for every message, so key hashing would put everything on one partition: alerts
@@ -73,15 +78,22 @@ def produce_alerts(
     interval = 1.0 / rate
     started = time.monotonic()
     last_progress = started
-    alerts = generate_alerts(survey, count, seed=seed)  # type: ignore[arg-type]
-    for sent, record in enumerate(alerts):
+    messages = (
+        encode_alert(record, survey)  # type: ignore[arg-type]
+        for record in generate_alerts(survey, count, seed=seed)  # type: ignore[arg-type]
+    )
+    if pregenerate:
+        if count is None:
+            raise ValueError("pregenerate needs a count")
+        messages = iter(list(messages))
+        started = last_progress = time.monotonic()
+    for sent, (key, value, _) in enumerate(messages):
         if should_stop():
             break
         due = started + sent * interval
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        key, value, _ = encode_alert(record, survey)  # type: ignore[arg-type]
         while True:
             try:
                 producer.produce(

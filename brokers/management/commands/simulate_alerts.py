@@ -30,6 +30,11 @@ class Command(BaseCommand):
             help="same seed, same alerts (default: a new seed each run, from the clock)",
         )
         parser.add_argument(
+            "--pregenerate",
+            action="store_true",
+            help="build all --count alerts before sending, so the rate holds (benchmarks)",
+        )
+        parser.add_argument(
             "--wait-for-topic",
             type=float,
             default=60.0,
@@ -39,6 +44,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["rate"] <= 0:
             raise CommandError("--rate must be positive")
+        if options["pregenerate"] and options["count"] is None:
+            raise CommandError("--pregenerate needs --count")
         stopping = []
 
         def stop(*_):
@@ -60,6 +67,7 @@ class Command(BaseCommand):
                 rate=options["rate"],
                 count=options["count"],
                 seed=seed,
+                pregenerate=options["pregenerate"],
                 should_stop=lambda: bool(stopping),
                 wait_for_topic_s=options["wait_for_topic"],
                 progress=lambda n: self.stdout.write(f"{options['topic']}: {n} alerts produced"),

@@ -1,0 +1,219 @@
+"""Latency from Kafka to the scanning queue: p50/p99 against the 1 s budget.
+
+Simulated ZTF alerts are produced at ``--rate`` alerts/s into a local tansu broker;
+one ``fink_stream`` consumer process stores them; this process polls
+``GET /api/candidates`` (newest first, through Django's full request stack:
+middleware, URL routing, authentication, permissions, query, serializer) as a member
+of the owning group, and notes when each alert id is first returned. Latency =
+that moment minus the Kafka message timestamp (CreateTime, stamped when the simulator
+produced the message). Also printed: Kafka timestamp → ingest commit, from the rows.
+
+Runs on a scratch database ``<DATABASE NAME>_bench_latency`` (created and migrated on
+first use), so the working database is untouched.
+
+    .venv/bin/python bench/latency.py            # 60 s at 200 alerts/s
+    .venv/bin/python bench/latency.py --short    # 15 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
+
+BUDGET_S = 1.0
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def _scratch_database() -> str:
+    """Create/migrate the bench database and return its URL for child processes."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench_latency"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    db = connection.settings_dict
+    host = quote(db.get("HOST") or "127.0.0.1", safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgresql://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--short", action="store_true", help="15 s instead of 60 s")
+    parser.add_argument("--rate", type=float, default=200.0, help="alerts per second")
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--poll-timeout", type=float, default=0.05, help="consumer poll (s)")
+    args = parser.parse_args()
+    seconds = args.seconds or (15.0 if args.short else 60.0)
+    count = int(args.rate * seconds)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from brokers.fink.bootstrap import bootstrap
+    from brokers.fink.kafka_broker import TansuBroker, create_topics
+    from sources.models import Candidate
+
+    database_url = _scratch_database()
+    topic = f"fink_bench_sn_candidates_ztf_{uuid.uuid4().hex[:6]}"
+    group_name = "Fink"
+    setup = bootstrap("ztf", [topic], group_name)
+    filter_id = setup.filter_ids[topic]
+    user, _ = get_user_model().objects.get_or_create(username="bench-latency")
+    user.groups.add(Group.objects.get(name=group_name))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    url = f"/api/candidates?window=all&saved=all&filter={filter_id}&page_size=200"
+
+    workdir = Path(tempfile.mkdtemp(prefix="icare-latency-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DATABASE_TEST_NAME", None)
+    children: list[subprocess.Popen] = []
+    with TansuBroker(log_path=workdir / "tansu.log") as broker:
+        create_topics(broker.bootstrap, [(topic, 2)])
+        config = workdir / "stream.yaml"
+        config.write_text(
+            f"name: bench-latency\nsurvey: ztf\nservers: {broker.bootstrap}\n"
+            f"topics: [{topic}]\ngroup_id: bench-{uuid.uuid4().hex[:6]}\n"
+            f"owning_group: {group_name}\nbatch_size: {args.batch_size}\n"
+            f"poll_timeout_s: {args.poll_timeout}\n"
+        )
+        consumer_log = workdir / "consumer.log"
+        consumer_args = ["fink_stream", "--config", str(config), "--no-metrics", "-v", "0"]
+        with open(consumer_log, "wb") as log:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", *consumer_args],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        try:
+            # Let the consumer join its group before the clock starts.
+            from confluent_kafka.admin import AdminClient
+
+            admin = AdminClient({"bootstrap.servers": broker.bootstrap, "log_level": 3})
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if children[0].poll() is not None:
+                    raise SystemExit(f"consumer exited:\n{consumer_log.read_text()}")
+                if _consumer_joined(admin, config):
+                    break
+                time.sleep(0.5)
+            del admin
+            print(
+                f"producing {count} ZTF alerts at {args.rate:.0f}/s for {seconds:.0f} s "
+                f"into tansu; consumer batch ≤ {args.batch_size}, poll {args.poll_timeout} s",
+                flush=True,
+            )
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "simulate_alerts", "--survey", "ztf",
+                     "--rate", str(args.rate), "--count", str(count), "--seed", "421",
+                     "--pregenerate", "--kafka", broker.bootstrap, "--topic", topic, "-v", "0"],
+                    cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+            first_seen: dict[int, float] = {}
+            polls = 0
+            api_times: list[float] = []
+            producer = children[-1]
+            # The producer first simulates every alert, then sends them at the rate; stop
+            # when all were seen, or 20 s after the producer finished without news.
+            last_news = time.monotonic()
+            hard_stop = time.monotonic() + seconds + 900
+            while len(first_seen) < count and time.monotonic() < hard_stop:
+                started = time.perf_counter()
+                response = client.get(url)
+                seen_at = time.time()
+                api_times.append(time.perf_counter() - started)
+                polls += 1
+                if response.status_code != 200:
+                    raise SystemExit(f"/api/candidates answered {response.status_code}")
+                before = len(first_seen)
+                for card in response.json()["results"]:
+                    first_seen.setdefault(card["alert_id"], seen_at)
+                if len(first_seen) > before:
+                    last_news = time.monotonic()
+                elif producer.poll() is not None and time.monotonic() - last_news > 20:
+                    break
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+                    child.wait(30)
+
+    rows = Candidate.objects.filter(filter_id=filter_id).values_list(
+        "alert_id", "kafka_timestamp", "ingested_at"
+    )
+    to_api, to_commit = [], []
+    for alert_id, kafka_ts, ingested_at in rows:
+        if kafka_ts is None:
+            continue
+        to_commit.append((ingested_at - kafka_ts).total_seconds())
+        if alert_id in first_seen:
+            to_api.append(first_seen[alert_id] - kafka_ts.timestamp())
+    if not to_api:
+        raise SystemExit("no alert reached the API; see " + str(workdir))
+    p50, p99 = _percentile(to_api, 0.50), _percentile(to_api, 0.99)
+    c50, c99 = _percentile(to_commit, 0.50), _percentile(to_commit, 0.99)
+    print(f"alerts produced {count}, stored {len(rows)}, returned by the API {len(first_seen)}")
+    print(
+        f"API polls {polls}, GET /api/candidates (200 cards) median "
+        f"{statistics.median(api_times) * 1000:.0f} ms"
+    )
+    print(f"Kafka timestamp → ingest commit:          p50 {c50:.3f} s   p99 {c99:.3f} s")
+    print(f"Kafka timestamp → GET /api/candidates:    p50 {p50:.3f} s   p99 {p99:.3f} s")
+    print(
+        f"p99 / budget ({BUDGET_S:.0f} s) = {p99 / BUDGET_S:.2f}  "
+        f"({'within' if p99 < BUDGET_S else 'OVER'} budget)"
+    )
+    return 0
+
+
+def _consumer_joined(admin, config: Path) -> bool:
+    """True once the bench consumer's group has a member with partitions."""
+    import yaml
+
+    group_id = yaml.safe_load(config.read_text())["group_id"]
+    try:
+        [future] = admin.describe_consumer_groups([group_id]).values()
+        description = future.result(timeout=5)
+    except Exception:
+        return False
+    return any(member.assignment.topic_partitions for member in description.members)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
