@@ -208,7 +208,7 @@ class EventSourcesView(APIView):
                 "cumprob": t.gcn_cumprob,
                 "first_detection_mjd": t.summary.first_detection_mjd,
             }
-            for t in targets.order_by("gcn_cumprob", "name")
+            for t in targets
         ]
         before, after = crossmatch.window_days()
         return Response(

@@ -12,7 +12,7 @@ millions of rows (``bench/crossmatch.py`` measures both).
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField
-from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from tom_targets.models import Target
 
@@ -174,8 +174,10 @@ class Localization(models.Model):
 class LocalizationTile(models.Model):
     """One tile ``[lower, upper)`` of a localization in nested HEALPix order-29 indices.
 
-    ``healpix`` holds the same range as an ``int8range`` (for containment queries
-    and interoperability); ``lower``/``upper`` are what the fast crossmatch uses.
+    ``healpix`` holds the same range as an ``int8range`` (for ad-hoc containment
+    queries and interoperability; deliberately without a GiST index, which would
+    make storing an LVK map several times slower and that the crossmatch does not
+    use); ``lower``/``upper`` are what the fast crossmatch uses.
     ``probdensity`` per steradian; ``cumprob`` the inclusive greedy credible level
     (inside the p region ⇔ ``cumprob <= p``); ``distmu``/``distsigma`` in Mpc,
     ``distnorm`` in Mpc⁻² (ligo.skymap distance ansatz), null without distances.
@@ -199,7 +201,6 @@ class LocalizationTile(models.Model):
                 include=["upper", "cumprob", "probdensity"],
                 name="gcn_tile_loc_lower",
             ),
-            GistIndex(fields=["healpix"], name="gcn_tile_healpix_gist"),
         ]
 
 

@@ -60,9 +60,9 @@ class EventPage(ApprovedMixin, View):
                 raise
         sources, galaxies, n_sources = [], [], 0
         if loc is not None:
-            qs = crossmatch.matching_targets(loc, request.user, cumprob).order_by("gcn_cumprob")
-            n_sources = qs.count()
-            sources = list(qs[:MAX_SOURCES_SHOWN])
+            matched = crossmatch.matching_targets(loc, request.user, cumprob)
+            n_sources = len(matched)
+            sources = matched[:MAX_SOURCES_SHOWN]
             galaxies = crossmatch.matching_galaxies(loc, cumprob, limit=MAX_GALAXIES_SHOWN)
         projection = params.get("projection", "mollweide")
         figure = plots.skymap_figure(

@@ -37,3 +37,78 @@ def read_shared(shared_data):
         return p.read_bytes()
 
     return read
+
+
+# --------------------------------------------------------------------------- database tests
+# (fixtures below need pytest-django's ``db``; the Django-free tests never request them)
+
+
+@pytest.fixture
+def group_a(db):
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name="GRANDMA-A")
+
+
+@pytest.fixture
+def group_b(db):
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name="GRANDMA-B")
+
+
+def _member(username, group):
+    from django.contrib.auth import get_user_model
+
+    from accounts import acl, services
+
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    services.set_only_role(user, acl.FULL_USER)
+    services.add_member(group, user)
+    return user
+
+
+@pytest.fixture
+def alice(group_a):
+    return _member("alice", group_a)
+
+
+@pytest.fixture
+def bob(group_b):
+    return _member("bob", group_b)
+
+
+@pytest.fixture
+def make_source(db):
+    """A target at (ra, dec) deg, first detected at ``first_mjd``, owned by ``groups``."""
+    from tom_targets.models import Target
+
+    from accounts import services
+    from gcn.skymaps import healpix_index_order29
+    from sources.models import TargetSummary
+
+    def make(name, ra, dec, first_mjd, groups=()):
+        target = Target.objects.create(name=name, type="SIDEREAL", ra=ra, dec=dec)
+        TargetSummary.objects.create(
+            target=target,
+            healpix=int(healpix_index_order29(ra, dec)[0]),
+            first_detection_mjd=first_mjd,
+            last_detection_mjd=first_mjd,
+            n_detections=1,
+        )
+        if groups:
+            services.assign_target_to_groups(target, list(groups))
+        return target
+
+    return make
+
+
+@pytest.fixture
+def ingest_shared(read_shared, db):
+    """Ingest one shared file through the service (no Celery dispatch)."""
+    from gcn import services
+
+    def ingest(rel):
+        return services.ingest_bytes(read_shared(rel), origin=rel, filename_hint=rel)
+
+    return ingest
