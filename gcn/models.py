@@ -184,7 +184,10 @@ class LocalizationTile(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    localization = models.ForeignKey(Localization, on_delete=models.CASCADE, related_name="tiles")
+    # No separate FK index: (localization, lower) below serves lookups and cascades.
+    localization = models.ForeignKey(
+        Localization, on_delete=models.CASCADE, related_name="tiles", db_index=False
+    )
     lower = models.BigIntegerField()
     upper = models.BigIntegerField()
     healpix = BigIntegerRangeField()

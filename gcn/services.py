@@ -408,39 +408,50 @@ def store_tiles(loc: Localization, built: skymaps.Localization) -> Localization:
 
 
 def copy_tiles(localization_id: int, built: skymaps.Localization) -> int:
-    """COPY the tiles into ``gcn_localizationtile`` (about 20k tiles in well under 1 s)."""
+    """Binary-COPY the tiles into ``gcn_localizationtile`` (an LVK map: ~20k rows, < 0.5 s)."""
+    from psycopg.types.range import Range
+
     n = len(built)
     if n == 0:
         return 0
     lo = built.lower.astype(np.int64).tolist()
     hi = built.upper.astype(np.int64).tolist()
-    pd = _fmt(built.probdensity)
-    cp = _fmt(built.cumprob)
-    null = ["\\N"] * n
-    dm = _fmt(built.distmu) if built.distmu is not None else null
-    ds = _fmt(built.distsigma) if built.distsigma is not None else null
-    dn = _fmt(built.distnorm) if built.distnorm is not None else null
-    lid = str(localization_id)
-    text = "".join(
-        f"{lid}\t{lo[i]}\t{hi[i]}\t[{lo[i]},{hi[i]})\t{pd[i]}\t{cp[i]}\t{dm[i]}\t{ds[i]}\t{dn[i]}\n"
-        for i in range(n)
+    pd = _nullable(built.probdensity)
+    cp = _nullable(built.cumprob)
+    dm, ds, dn = (
+        _nullable(a) if a is not None else [None] * n
+        for a in (built.distmu, built.distsigma, built.distnorm)
     )
     table = LocalizationTile._meta.db_table
     with connection.cursor() as cur:
         pg = cur.cursor  # the psycopg cursor under Django's wrapper
         with pg.copy(
             f"COPY {table} (localization_id, lower, upper, healpix, probdensity, cumprob, "
-            "distmu, distsigma, distnorm) FROM STDIN"
+            "distmu, distsigma, distnorm) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.write(text)
+            copy.set_types(["int8", "int8", "int8", "int8range", *["float8"] * 5])
+            for i in range(n):
+                copy.write_row(
+                    (
+                        localization_id,
+                        lo[i],
+                        hi[i],
+                        Range(lo[i], hi[i], "[)"),
+                        pd[i],
+                        cp[i],
+                        dm[i],
+                        ds[i],
+                        dn[i],
+                    )
+                )
         if n >= ANALYZE_AFTER_TILES:
             cur.execute(f"ANALYZE {table}")
     return n
 
 
-def _fmt(arr: np.ndarray) -> list[str]:
-    """Floats as COPY text (exact round trip); NaN/inf (no distance there) become NULL."""
-    return [repr(v) if math.isfinite(v) else "\\N" for v in np.asarray(arr, np.float64).tolist()]
+def _nullable(arr: np.ndarray) -> list[float | None]:
+    """Floats as Python floats; NaN/inf (no distance for that tile) become NULL."""
+    return [v if math.isfinite(v) else None for v in np.asarray(arr, np.float64).tolist()]
 
 
 def _finite(value: float | None) -> float | None:

@@ -83,7 +83,7 @@ def db_counts():
 
 @pytest.mark.django_db
 def test_it_ingests_every_shared_notice_into_the_expected_events(shared_data):
-    counts, err = run_ingest(*(shared_data / d for d in NOTICE_DIRS))
+    counts, _ = run_ingest(*(shared_data / d for d in NOTICE_DIRS))
     n_files = sum(1 for d in NOTICE_DIRS for f in (shared_data / d).iterdir() if f.is_file())
     assert counts["read"] == n_files
     # The BAT-GUANO "loc_map" example carries a placeholder, not base64: quarantined.

@@ -1,4 +1,4 @@
-"""Every rejection reason, through ingest_gcn: quarantined with reason and raw bytes, nothing lost."""
+"""Every rejection reason through ingest_gcn: quarantined with reason and raw bytes."""
 
 import base64
 import io
