@@ -154,16 +154,27 @@ def main() -> int:
             last_news = time.monotonic()
             hard_stop = time.monotonic() + seconds + 900
             while len(first_seen) < count and time.monotonic() < hard_stop:
-                started = time.perf_counter()
-                response = client.get(url)
-                seen_at = time.time()
-                api_times.append(time.perf_counter() - started)
-                polls += 1
-                if response.status_code != 200:
-                    raise SystemExit(f"/api/candidates answered {response.status_code}")
                 before = len(first_seen)
-                for card in response.json()["results"]:
-                    first_seen.setdefault(card["alert_id"], seen_at)
+                page_url = url
+                # A batch can commit more alerts than a page holds: read on (keyset
+                # cursor) while pages still bring unseen alerts.
+                for _ in range(20):
+                    started = time.perf_counter()
+                    response = client.get(page_url)
+                    seen_at = time.time()
+                    api_times.append(time.perf_counter() - started)
+                    polls += 1
+                    if response.status_code != 200:
+                        raise SystemExit(f"/api/candidates answered {response.status_code}")
+                    page = response.json()
+                    new = [
+                        c["alert_id"] for c in page["results"] if c["alert_id"] not in first_seen
+                    ]
+                    for alert_id in new:
+                        first_seen[alert_id] = seen_at
+                    if not new or not page["next_cursor"]:
+                        break
+                    page_url = f"{url}&cursor={quote(page['next_cursor'])}"
                 if len(first_seen) > before:
                     last_news = time.monotonic()
                 elif producer.poll() is not None and time.monotonic() - last_news > 20:
