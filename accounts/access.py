@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, Permission
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from tom_targets.models import Target
 
 from accounts import acl
@@ -51,12 +51,21 @@ def user_group_ids(user) -> list[int]:
     return cached
 
 
+def _view_target_permission_id() -> Subquery:
+    """view_target's id as a scalar subquery: PostgreSQL evaluates it once (an InitPlan),
+    which keeps the semi-join a plain index probe instead of a join through auth tables."""
+    return Subquery(
+        Permission.objects.filter(
+            content_type__app_label="tom_targets", codename="view_target"
+        ).values("id")[:1]
+    )
+
+
 def _grants_for(user, target_ref: OuterRef) -> QuerySet:
     return TargetGroupObjectPermission.objects.filter(
         content_object=target_ref,
         group_id__in=user_group_ids(user),
-        permission__codename="view_target",
-        permission__content_type__app_label="tom_targets",
+        permission_id=_view_target_permission_id(),
     )
 
 

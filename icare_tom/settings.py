@@ -55,7 +55,11 @@ INSTALLED_APPS = [
     "facilities",
 ]
 
-MIDDLEWARE = [*TOMTOOLKIT_MIDDLEWARE]
+MIDDLEWARE = [
+    *TOMTOOLKIT_MIDDLEWARE,
+    # target-scoped TOM Toolkit URLs answer 404 for targets the user may not see
+    "accounts.middleware.TargetAccessMiddleware",
+]
 ROOT_URLCONF = "icare_tom.urls"
 WSGI_APPLICATION = "icare_tom.wsgi.application"
 ASGI_APPLICATION = "icare_tom.asgi.application"

@@ -1,0 +1,57 @@
+"""Refuse target-scoped TOM Toolkit URLs for targets the user may not see, before the view runs.
+
+Several TOM Toolkit views take a target id in the URL but check only a model-wide permission
+(or none) — the share, merge and persistent-share pages would show another group's target.
+This middleware answers them with 404 through ``accounts.access``, so every target URL
+follows the same rule as our own views.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from accounts import access
+
+# URL name (namespace:name) → the keyword arguments that hold target ids.
+TARGET_KWARGS_BY_URL_NAME: dict[str, tuple[str, ...]] = {
+    "targets:detail": ("pk",),
+    "targets:update": ("pk",),
+    "targets:delete": ("pk",),
+    "targets:share": ("pk",),
+    "targets:render-observation-table": ("pk",),
+    "targets:merge": ("pk1", "pk2"),
+    "dataproducts:share_all": ("tg_pk",),
+}
+# Keyword arguments that name a target wherever they appear.
+TARGET_KWARG_NAMES = ("target_pk", "target_id")
+
+
+def target_ids_in(view_name: str, kwargs: dict) -> list[int]:
+    names = TARGET_KWARGS_BY_URL_NAME.get(view_name, ()) + TARGET_KWARG_NAMES
+    ids = []
+    for name in names:
+        value = kwargs.get(name)
+        if value is None:
+            continue
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise Http404("no such target") from None
+    return ids
+
+
+class TargetAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = getattr(request, "resolver_match", None)
+        if match is None or not view_kwargs:
+            return None
+        for target_id in target_ids_in(match.view_name, view_kwargs):
+            if not access.can_view_target(request.user, target_id):
+                raise Http404("no such target")
+        return None

@@ -1,0 +1,197 @@
+"""Every URL pattern, discovered by walking the resolver, is asked for group A's target.
+
+Outsiders (bob in group B, anonymous, an account awaiting approval) never get A's data —
+not on GET, not on POST (which must change nothing of A's). Insiders get their pages: every
+Target page answers 200 to alice, the view-only member, the group admin and the super admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from tom_targets.models import Target
+
+from accounts import services
+from accounts.models import TargetGroupObjectPermission
+from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME
+from tests.accounts.url_walk import WalkedPattern, build_url, walk
+
+# Patterns whose parameters cannot be filled with an object id or name. The test fails when
+# an entry stops being needed (the pattern went away or became fillable), so it stays small.
+UNFILLABLE: set[str] = set()
+
+# Pages anybody may open: sign-in, sign-up and their helpers, health, terms, static files.
+PUBLIC_NAMES = {
+    "account_login",
+    "account_signup",
+    "login",
+    "health",
+    "terms-of-service",
+    "robots_txt",
+    "account_confirm_email",
+    "account_email_verification_sent",
+    "account_inactive",
+    "account_reauthenticate",
+    "account_login_code_confirm",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+}
+GOOD_REFUSALS = {301, 302, 401, 403, 404, 405}
+CHANGE_WORDS = ("update", "delete")
+# Target pages insiders cannot open, and why (kept tiny; each is a TOM Toolkit view).
+INSIDER_EXEMPT = {
+    # needs the model-wide tom_targets.view_target permission, which nobody is given: with
+    # it, guardian's get_objects_for_user would return every target in the database
+    "target-selection",
+}
+
+
+def _model_of(callback) -> type | None:
+    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view is None:
+        return None
+    model = getattr(view, "model", None)
+    queryset = getattr(view, "queryset", None)
+    if model is None and queryset is not None:
+        model = queryset.model
+    return model
+
+
+OUR_APPS = ("icare_tom", "accounts", "sources", "brokers", "gcn", "facilities")
+
+
+def _ours(callback) -> bool:
+    """Views of this project (TOM Toolkit's own views 500 on features left unconfigured)."""
+    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None) or callback
+    return view.__module__.split(".")[0] in OUR_APPS
+
+
+def _client(user=None) -> Client:
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def world(alice, bob, viewer, carol, superadmin, unapproved, target_a, group_a):
+    link = services.publish_target(carol, target_a)
+    revoked = services.publish_target(carol, target_a)
+    services.revoke_public_link(carol, revoked)
+    link.delete()  # only the revoked token remains in play
+    candidates = {
+        "int": [str(target_a.pk)],
+        "str": [SECRET_NAME],
+        "by_param": {
+            "token": [revoked.token],  # a revoked public link must answer 404
+            "format": [".json"],  # REST framework's format suffixes
+            "app_label": ["tom_targets"],  # the admin's per-app index
+        },
+    }
+    patterns = walk()
+    urls: dict[WalkedPattern, str] = {}
+    unfillable: set[str] = set()
+    for pattern in patterns:
+        url = build_url(pattern, candidates)
+        if url is None:
+            unfillable.add(pattern.regex)
+        else:
+            urls[pattern] = url
+    return {"urls": urls, "unfillable": unfillable, "target": target_a, "group": group_a}
+
+
+def _body(response) -> str:
+    """The body. An event stream never ends, so only its status is judged here (its own
+    tests check what it pushes); finite streams (CSV downloads) are read whole."""
+    if not getattr(response, "streaming", False):
+        return response.content.decode("utf-8", "replace")
+    if response.headers.get("Content-Type", "").startswith("text/event-stream"):
+        return ""  # left unread and unclosed: its generator never starts
+    return b"".join(response.streaming_content).decode("utf-8", "replace")
+
+
+def _leaks(url: str, text: str) -> bool:
+    """A's alias anywhere, or A's name where the request did not itself carry it."""
+    return SECRET_ALIAS in text or (SECRET_NAME in text and SECRET_NAME not in url)
+
+
+def _a_state(target: Target, group: Group):
+    return (
+        Target.objects.filter(pk=target.pk).values_list("name", "ra", "dec").first(),
+        sorted(
+            TargetGroupObjectPermission.objects.filter(content_object=target).values_list(
+                "group_id", "permission_id"
+            )
+        ),
+        target.photometry.count(),
+        group.user_set.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_it_discovers_every_pattern_and_the_exclusions_are_current(world):
+    assert len(world["urls"]) > 100
+    assert world["unfillable"] == UNFILLABLE, (
+        f"update UNFILLABLE: new {sorted(world['unfillable'] - UNFILLABLE)}, "
+        f"stale {sorted(UNFILLABLE - world['unfillable'])}"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["bob", "anonymous", "unapproved"])
+def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved):
+    user = {"bob": bob, "anonymous": None, "unapproved": unapproved}[who]
+    before = _a_state(world["target"], world["group"])
+    failures = []
+    for pattern, url in world["urls"].items():
+        for method in ("get", "post"):
+            response = getattr(_client(user), method)(url)
+            status = response.status_code
+            said = f"{method.upper()} {url} ({pattern.name})"
+            if _leaks(url, _body(response)):
+                failures.append(f"{said} shows A's target")
+            if status == 500 and _ours(pattern.callback):
+                failures.append(f"{said} → 500")
+            refused = status in GOOD_REFUSALS
+            public = pattern.name in PUBLIC_NAMES
+            if not refused and not public and (who != "bob" or SECRET_NAME in url):
+                failures.append(f"{said} → {status}")
+            if _leaks(url, response.headers.get("Location", "")):
+                failures.append(f"{said} redirects to {response.headers['Location']}")
+    assert _a_state(world["target"], world["group"]) == before, "an outsider changed A's data"
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["alice", "viewer", "carol", "superadmin"])
+def test_it_gives_insiders_every_target_page(world, who, alice, viewer, carol, superadmin):
+    user = {"alice": alice, "viewer": viewer, "carol": carol, "superadmin": superadmin}[who]
+    failures = []
+    checked = 0
+    for pattern, url in world["urls"].items():
+        if _model_of(pattern.callback) is not Target:
+            continue
+        if pattern.name in INSIDER_EXEMPT:
+            continue
+        if any(word in (pattern.name or "") for word in CHANGE_WORDS):
+            continue  # changing a target needs Manage sources, not membership
+        response = _client(user).get(url)
+        checked += 1
+        location = response.headers.get("Location", "")
+        if response.status_code in (200, 405) or (
+            response.status_code == 302 and "login" not in location
+        ):
+            continue  # shown, POST-only, or a form's redirect to its next step
+        failures.append(f"GET {url} ({pattern.name}) → {response.status_code} {location}")
+    assert checked >= 3
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_it_shows_alice_her_target_on_its_pages(world, alice):
+    target = world["target"]
+    for url in (f"/targets/{target.pk}/", f"/targets/{target.pk}/access/", "/api/targets/"):
+        response = _client(alice).get(url)
+        assert response.status_code == 200, url
+        assert SECRET_NAME in response.content.decode(), url
