@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import gzip
-
+import zstandard
 from django.db import models
 
 
 class ArchivedAlert(models.Model):
-    """One alert exactly as received (Avro bytes, gzip-compressed), kept for provenance.
+    """One alert exactly as received (Avro bytes, zstd-compressed), kept for provenance.
 
-    ``payload`` is a gzip stream of the Avro bytes the alert arrived as (a schemaless
-    Kafka value, or a one-record Avro container for file ingests); a replayed alert
-    keeps its first archive row.
+    ``payload`` is a zstd frame of the Avro bytes the alert arrived as: the schemaless
+    Avro value Fink puts on Kafka (for file ingests, the record's bytes sliced from the
+    container, same encoding); decode it with the survey's Fink schema. A replayed
+    alert keeps its first archive row.
     """
 
     survey = models.CharField(max_length=10)
@@ -22,7 +22,7 @@ class ArchivedAlert(models.Model):
     topic = models.CharField(max_length=200, blank=True)
     partition = models.IntegerField(null=True, blank=True)
     offset = models.BigIntegerField(null=True, blank=True)
-    payload = models.BinaryField(help_text="gzip-compressed raw alert bytes")
+    payload = models.BinaryField(help_text="zstd-compressed raw alert bytes")
     received_at = models.DateTimeField()
 
     class Meta:
@@ -36,7 +36,7 @@ class ArchivedAlert(models.Model):
 
     def raw_bytes(self) -> bytes:
         """The alert bytes as received."""
-        return gzip.decompress(bytes(self.payload))
+        return zstandard.ZstdDecompressor().decompress(bytes(self.payload))
 
 
 class QuarantinedAlert(models.Model):

@@ -1,0 +1,36 @@
+"""When another consumer stored the same cutouts or archive rows between our check and our
+COPY, the batch still commits: the rows already there are kept, the others added."""
+
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+
+from brokers.fink.ingest import _insert_new_rows
+from brokers.models import ArchivedAlert
+
+
+def archive_row(alert_id, payload):
+    now = datetime.now(UTC)
+    return ("ztf", alert_id, f"ZTF{alert_id}", "t", 0, alert_id, payload, now)
+
+
+COLUMNS = ["survey", "alert_id", "object_name", "topic", "partition", '"offset"', "payload",
+           "received_at"]  # fmt: skip
+TYPES = ["text", "int8", "text", "text", "int4", "int8", "bytea", "timestamptz"]
+
+
+def test_it_falls_back_to_on_conflict_when_a_row_appeared_meanwhile(db):
+    ArchivedAlert.objects.create(
+        survey="ztf",
+        alert_id=1,
+        object_name="ZTF1",
+        payload=b"first",
+        received_at=datetime.now(UTC),
+    )
+    with transaction.atomic(), connection.connection.cursor() as cursor:
+        _insert_new_rows(
+            cursor, "brokers_archivedalert", COLUMNS, TYPES,
+            [archive_row(1, b"second"), archive_row(2, b"other")], "(survey, alert_id)",
+        )  # fmt: skip
+    rows = dict(ArchivedAlert.objects.values_list("alert_id", "payload"))
+    assert {k: bytes(v) for k, v in rows.items()} == {1: b"first", 2: b"other"}
