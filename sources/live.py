@@ -79,12 +79,12 @@ def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S
         yield sse("ready", "{}")
         while True:
             ids: list[int] = []
-            for notification in listener.notifies(timeout=keepalive_s):
+            for notification in listener.notifies(timeout=keepalive_s, stop_after=1):
                 ids.extend(parse_ids(notification.payload))
-                # Drain what already arrived (bulk ingest sends many chunks) before querying.
-                for more in listener.notifies(timeout=0.05):
-                    ids.extend(parse_ids(more.payload))
-                break
+            if ids:
+                # Take what else already arrived (bulk ingest sends many chunks) in one query.
+                for notification in listener.notifies(timeout=0.05):
+                    ids.extend(parse_ids(notification.payload))
             if not ids:
                 yield ": keepalive\n\n"
                 continue

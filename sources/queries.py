@@ -508,6 +508,7 @@ def build_cards(user, candidates: list[Candidate]) -> list[CandidateCard]:
         c.target_id: c
         for c in visible_classifications(user)
         .filter(target_id__in=target_ids)
+        .select_related("taxonomy")
         .order_by("target_id", "-created", "-id")
         .distinct("target_id")
     }

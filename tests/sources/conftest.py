@@ -93,22 +93,32 @@ def add_photometry(target: Target, n: int = 3, band: str = "ztfg") -> None:
     Photometry.objects.bulk_create(
         [
             Photometry(
-                target=target, mjd=61000.0 + i, band=band, instrument="ZTF",
-                flux=100.0 + i, fluxerr=5.0, mag=18.9 - 0.01 * i, magerr=0.05,
-                origin="alert", measurement_key=i * 10 + 1,
-            )  # fmt: skip
+                target=target,
+                mjd=61000.0 + i,
+                band=band,
+                instrument="ZTF",
+                flux=100.0 + i,
+                fluxerr=5.0,
+                mag=18.9 - 0.01 * i,
+                magerr=0.05,
+                origin="alert",
+                measurement_key=i * 10 + 1,
+            )
             for i in range(n)
         ]
         + [
             Photometry(
-                target=target, mjd=60990.0, band=band, instrument="ZTF", limiting_mag=20.1,
-                origin="history", measurement_key=999_999,
-            )  # fmt: skip
+                target=target,
+                mjd=60990.0,
+                band=band,
+                instrument="ZTF",
+                limiting_mag=20.1,
+                origin="history",
+                measurement_key=999_999,
+            )
         ]
     )
 
 
 def names(cards_or_results) -> list[str]:
-    return [
-        c["name"] if isinstance(c, dict) else c.candidate.target.name for c in cards_or_results
-    ]
+    return [c["name"] if isinstance(c, dict) else c.candidate.target.name for c in cards_or_results]
