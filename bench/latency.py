@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--poll-timeout", type=float, default=0.05, help="consumer poll (s)")
+    parser.add_argument("--csv", type=Path, help="write per-alert timings (Unix s) to this file")
     args = parser.parse_args()
     seconds = args.seconds or (15.0 if args.short else 60.0)
     count = int(args.rate * seconds)
@@ -188,6 +189,14 @@ def main() -> int:
     rows = Candidate.objects.filter(filter_id=filter_id).values_list(
         "alert_id", "kafka_timestamp", "ingested_at"
     )
+    if args.csv:
+        with open(args.csv, "w") as out:
+            out.write("alert_id,kafka_timestamp,ingested_at,first_returned\n")
+            for alert_id, kafka_ts, ingested_at in rows:
+                out.write(
+                    f"{alert_id},{kafka_ts.timestamp() if kafka_ts else ''},"
+                    f"{ingested_at.timestamp()},{first_seen.get(alert_id, '')}\n"
+                )
     to_api, to_commit = [], []
     for alert_id, kafka_ts, ingested_at in rows:
         if kafka_ts is None:

@@ -35,10 +35,10 @@ def kafka_broker(tmp_path_factory) -> Iterator[TansuBroker]:
 
 @pytest.fixture
 def topic(kafka_broker) -> Callable[[int], str]:
-    """Create a fresh topic with ``partitions`` partitions; returns its name."""
+    """Create a fresh topic of ``survey`` with ``partitions`` partitions; returns its name."""
 
-    def make(partitions: int = 1) -> str:
-        name = f"fink_test_sn_candidates_ztf_{uuid.uuid4().hex[:8]}"
+    def make(partitions: int = 1, survey: str = "ztf") -> str:
+        name = f"fink_test_sn_candidates_{survey}_{uuid.uuid4().hex[:8]}"
         create_topics(kafka_broker.bootstrap, [(name, partitions)])
         return name
 
