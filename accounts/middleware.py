@@ -55,3 +55,31 @@ class TargetAccessMiddleware:
             if not access.can_view_target(request.user, target_id):
                 raise Http404("no such target")
         return None
+
+
+class APITokenMiddleware:
+    """Let API requests carrying a token through the site's LOCKED auth strategy.
+
+    TOM Toolkit's AuthStrategyMiddleware refuses every request whose session is anonymous,
+    which would refuse all token-authenticated API calls before the REST framework sees
+    them. For ``/api/`` paths with an ``Authorization: Token …`` header this authenticates
+    the token (expiry and two-factor rules included) so the request proceeds; a bad or
+    revoked token leaves the request anonymous and it is refused as before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.headers.get("Authorization", "")
+        if request.path_info.startswith("/api/") and header.startswith("Token "):
+            from rest_framework.exceptions import AuthenticationFailed
+            from tom_common.accounts.api_auth import TomTokenAuthentication
+
+            try:
+                user, _ = TomTokenAuthentication().authenticate_credentials(header[6:].strip())
+            except AuthenticationFailed:
+                pass
+            else:
+                request.user = user
+        return self.get_response(request)

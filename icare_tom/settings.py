@@ -60,6 +60,11 @@ MIDDLEWARE = [
     # target-scoped TOM Toolkit URLs answer 404 for targets the user may not see
     "accounts.middleware.TargetAccessMiddleware",
 ]
+# API calls with a token pass TOM's LOCKED strategy (which only knows session logins)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "accounts.middleware.APITokenMiddleware",
+)
 ROOT_URLCONF = "icare_tom.urls"
 WSGI_APPLICATION = "icare_tom.wsgi.application"
 ASGI_APPLICATION = "icare_tom.asgi.application"

@@ -12,6 +12,14 @@ SECRET_NAME = "ZTF26secretAlice"
 SECRET_ALIAS = "AT2026secretAlias"
 
 
+def refused(response) -> bool:
+    """403, which TOM Toolkit turns into a redirect to the login page for browser URLs."""
+    location = response.headers.get("Location", "")
+    return response.status_code == 403 or (
+        response.status_code == 302 and location.startswith("/accounts/login/")
+    )
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
