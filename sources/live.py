@@ -23,6 +23,7 @@ import psycopg
 from django.db import connection
 from django.template.loader import render_to_string
 
+from accounts.access import groups_of
 from sources.queries import QueueParams, build_cards, queue_queryset
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S
     then one ``candidate`` event per visible new candidate (its rendered card), and a comment
     line every ``keepalive_s`` seconds so proxies keep the connection open."""
     params = replace(params, cursor=None)
+    group_names = {g.id: g.name for g in groups_of(user)}
     listener = listen_connection()
     try:
         listener.execute(f"LISTEN {CHANNEL}")
@@ -95,7 +97,9 @@ def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S
                 .order_by("passed_at", "id")
             )
             for card in build_cards(user, rows):
-                html = render_to_string("sources/_card.html", {"card": card, "live": True})
+                html = render_to_string(
+                    "sources/_card.html", {"card": card, "live": True, "group_names": group_names}
+                )
                 yield sse(
                     "candidate",
                     json.dumps({"id": card.candidate.id, "html": html}),

@@ -39,7 +39,10 @@
   function layout() {
     return {
       margin: { l: 60, r: 10, t: 10, b: 50 },
-      xaxis: { title: state.time === "mjd" ? "MJD" : "days since first detection", zeroline: false },
+      xaxis: {
+        title: state.time === "mjd" ? "MJD" : "days since first detection",
+        zeroline: false, tickformat: ".1f", exponentformat: "none", separatethousands: false,
+      },
       yaxis: { title: state.unit === "mag" ? "AB magnitude" : "flux (µJy)", autorange: state.unit === "mag" ? "reversed" : true },
       legend: { orientation: "h" }, hovermode: "closest",
     };
