@@ -249,7 +249,8 @@ HEALPIX_ALCHEMY_SQL = """
 
 # Ours: the region's tiles merged into contiguous ranges, one B-tree probe per range.
 OURS_COUNT_SQL = """
-    SELECT count(*) FROM ({islands}) i JOIN {points} p ON p.healpix >= i.lo AND p.healpix < i.hi
+    WITH i AS MATERIALIZED ({islands})
+    SELECT count(*) FROM i JOIN {points} p ON p.healpix >= i.lo AND p.healpix < i.hi
 """
 
 
@@ -262,10 +263,11 @@ def run(sql: str, params):
         return cur.fetchall()
 
 
-def ours_count_sql(points: str) -> str:
-    from gcn.crossmatch import _islands_sql
+def ours_count(loc, points: str) -> tuple[str, list]:
+    from gcn.crossmatch import islands
 
-    return OURS_COUNT_SQL.format(islands=_islands_sql(), points=points)
+    island_sql, params = islands(loc, 0.9)
+    return OURS_COUNT_SQL.format(islands=island_sql, points=points), params
 
 
 def bench_sources(loc) -> None:
@@ -281,8 +283,8 @@ def bench_sources(loc) -> None:
     t_rows, rows = timed(lambda: crossmatch.matching_target_rows(loc, 0.9, window=False))
     t_win, rows_w = timed(lambda: crossmatch.matching_target_rows(loc, 0.9, window=True))
     params = {"loc": loc.pk}
-    ours_sql = ours_count_sql("sources_targetsummary")
-    t_ours, n_ours = timed(lambda: run(ours_sql, [loc.pk, 0.9])[0][0])
+    ours_sql, ours_params = ours_count(loc, "sources_targetsummary")
+    t_ours, n_ours = timed(lambda: run(ours_sql, ours_params)[0][0])
     ha_sql = HEALPIX_ALCHEMY_SQL.format(points="sources_targetsummary", extra="")
     t_ha, n_ha = timed(lambda: run(ha_sql, params)[0][0], repeat=1, warmup=False)
 

@@ -54,7 +54,7 @@ _TILES = LocalizationTile._meta.db_table
 
 
 def _islands_sql() -> str:
-    """Tiles of the region merged into contiguous index ranges ("islands").
+    """Tiles of the region merged into contiguous index ranges ("islands"), in SQL.
 
     Adjacent tiles of a credible region share edges in the nested numbering, so a
     90 % region of thousands of tiles is typically a few hundred islands: one B-tree
@@ -74,6 +74,24 @@ def _islands_sql() -> str:
     """
 
 
+def islands(loc: Localization, cumprob: float) -> tuple[str, list]:
+    """SQL (columns ``lo``, ``hi``) and params of the region's islands.
+
+    The standard levels are precomputed at ingest (``Localization.region_ranges``)
+    and passed as two arrays; any other level is computed from the tiles.
+    """
+    stored = (loc.region_ranges or {}).get(region_key(cumprob))
+    if stored is not None:
+        lows = [pair[0] for pair in stored]
+        highs = [pair[1] for pair in stored]
+        return "SELECT unnest(%s::bigint[]) AS lo, unnest(%s::bigint[]) AS hi", [lows, highs]
+    return _islands_sql(), [loc.pk, cumprob]
+
+
+def region_key(cumprob: float) -> str:
+    return f"{float(cumprob):g}"
+
+
 def _tile_of(point: str) -> str:
     """LATERAL lookup of the tile holding ``point`` (param: localization id)."""
     return f"""
@@ -83,25 +101,28 @@ def _tile_of(point: str) -> str:
     """
 
 
-def _sources_sql(with_window: bool) -> str:
-    window = ""
-    if with_window:
-        window = "AND s.first_detection_mjd >= %s AND s.first_detection_mjd <= %s"
-    return f"""
-        SELECT s.target_id, t.cumprob, t.probdensity
-        FROM ({_islands_sql()}) i
-        JOIN sources_targetsummary s ON s.healpix >= i.lo AND s.healpix < i.hi {window}
-        CROSS JOIN LATERAL ({_tile_of("s.healpix")}) t
-    """
-
-
-def _source_params(loc: Localization, cumprob: float, window: bool) -> list:
-    params: list = [loc.pk, check_cumprob(cumprob)]
+def _sources_query(loc: Localization, cumprob: float, window: bool) -> tuple[str, list]:
+    """SQL and params giving (target_id, cumprob, probdensity) of the sources in the region."""
+    cumprob = check_cumprob(cumprob)
+    island_sql, params = islands(loc, cumprob)
+    window_sql = ""
     if window:
         t0 = to_mjd(loc.event.trigger_time)
         before, after = window_days()
-        params += [t0 + before, t0 + after]
-    return [*params, loc.pk]
+        window_sql = "AND s.first_detection_mjd >= %s AND s.first_detection_mjd <= %s"
+        params = [*params, t0 + before, t0 + after]
+    # MATERIALIZED fences keep the plan "probe each island, then look up each hit's
+    # tile": the planner's range-join estimates would otherwise scan every point.
+    sql = f"""
+        WITH islands AS MATERIALIZED ({island_sql}),
+        hits AS MATERIALIZED (
+            SELECT s.target_id, s.healpix FROM islands i
+            JOIN sources_targetsummary s ON s.healpix >= i.lo AND s.healpix < i.hi {window_sql}
+        )
+        SELECT h.target_id, t.cumprob, t.probdensity
+        FROM hits h CROSS JOIN LATERAL ({_tile_of("h.healpix")}) t
+    """
+    return sql, [*params, loc.pk]
 
 
 def _execute(sql: str, params: list, fetch: bool = True):
@@ -128,7 +149,7 @@ def matching_target_rows(
     For the automatic crossmatch and benchmarks; user-facing code goes through
     :func:`matching_targets`.
     """
-    return _execute(_sources_sql(window), _source_params(loc, cumprob, window))[1]
+    return _execute(*_sources_query(loc, cumprob, window))[1]
 
 
 def matching_targets(
@@ -154,14 +175,15 @@ def record_matches(loc: Localization, cumprob: float | None = None) -> int:
     if loc.status != Localization.Status.READY:
         return 0
     level = cumprob if cumprob is not None else getattr(settings, "GCN_CROSSMATCH_CUMPROB", 0.9)
+    inner, params = _sources_query(loc, level, True)
     sql = f"""
         INSERT INTO {SourceMatch._meta.db_table}
             (localization_id, target_id, cumprob, probdensity, matched_at)
         SELECT %s, m.target_id, m.cumprob, m.probdensity, now()
-        FROM ({_sources_sql(True)}) m
+        FROM ({inner}) m
         ON CONFLICT (localization_id, target_id) DO NOTHING
     """
-    return _execute(sql, [loc.pk, *_source_params(loc, level, True)], fetch=False)[1]
+    return _execute(sql, [loc.pk, *params], fetch=False)[1]
 
 
 def active_events(now: datetime | None = None) -> QuerySet[GcnEvent]:
@@ -240,7 +262,7 @@ def matching_galaxies(
     s**2 = distsigma**2 + distance_err**2). Without distances (map or galaxy) the score
     is null and those galaxies follow, ordered by probdensity.
     """
-    params: list = [loc.pk, check_cumprob(cumprob)]
+    island_sql, params = islands(loc, check_cumprob(cumprob))
     cat = ""
     if catalog:
         cat = "AND g.catalog_id = (SELECT id FROM gcn_galaxycatalog WHERE name = %s)"
@@ -259,8 +281,12 @@ def matching_galaxies(
                          * exp(greatest(-0.5 * (g.distance_mpc - t.distmu) ^ 2 / var.v, -700))
                          / sqrt(2 * pi() * var.v)
                END AS score
-        FROM ({_islands_sql()}) i
-        JOIN {Galaxy._meta.db_table} g ON g.healpix >= i.lo AND g.healpix < i.hi {cat}
+        FROM (
+            WITH islands AS MATERIALIZED ({island_sql})
+            SELECT g.* FROM islands i
+            JOIN {Galaxy._meta.db_table} g ON g.healpix >= i.lo AND g.healpix < i.hi {cat}
+            OFFSET 0
+        ) g
         CROSS JOIN LATERAL ({_tile_of("g.healpix")}) t
         CROSS JOIN LATERAL (
             SELECT t.distsigma ^ 2 + coalesce(g.distance_err_mpc, 0) ^ 2 AS v
@@ -275,8 +301,10 @@ def matching_galaxies(
 
 def count_galaxies(loc: Localization, cumprob: float = DEFAULT_CUMPROB) -> int:
     """Number of catalogued galaxies inside the region (all catalogs)."""
+    island_sql, params = islands(loc, check_cumprob(cumprob))
     sql = f"""
-        SELECT count(*) FROM ({_islands_sql()}) i
+        WITH islands AS MATERIALIZED ({island_sql})
+        SELECT count(*) FROM islands i
         JOIN {Galaxy._meta.db_table} g ON g.healpix >= i.lo AND g.healpix < i.hi
     """
-    return _execute(sql, [loc.pk, check_cumprob(cumprob)])[1][0][0]
+    return _execute(sql, params)[1][0][0]

@@ -159,6 +159,12 @@ class Localization(models.Model):
     distance_std = models.FloatField(null=True, blank=True)
     contours = models.JSONField(default=dict, blank=True)
     n_tiles = models.IntegerField(default=0)
+    region_ranges = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"0.9": [[lower, upper], ...]}: the tiles of each standard credible region '
+        "merged into contiguous order-29 ranges (what the crossmatch probes)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
 

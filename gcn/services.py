@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # Tables this large after an insert get ANALYZE, so the planner keeps the B-tree range join.
 ANALYZE_AFTER_TILES = 50_000
+# Credible levels whose merged ranges are precomputed (others are computed in SQL).
+REGION_LEVELS = (0.5, 0.9, 0.95, 0.99)
 # Plot contours: pixels of order 8 (~0.23°) are smooth enough for a Mollweide map and fast.
 CONTOUR_MAX_ORDER = 8
 
@@ -401,10 +403,26 @@ def store_tiles(loc: Localization, built: skymaps.Localization) -> Localization:
     loc.distance_std = _finite(built.distance_std)
     loc.contours = built.contour_geojson()
     loc.n_tiles = len(built)
+    loc.region_ranges = {f"{level:g}": region_ranges(built, level) for level in REGION_LEVELS}
     loc.ready_at = timezone.now()
     loc.last_error = ""
     loc.save()
     return loc
+
+
+def region_ranges(built: skymaps.Localization, cumprob: float) -> list[list[int]]:
+    """The tiles with ``cumprob <= level`` merged into contiguous ``[lower, upper)`` ranges."""
+    sel = built.cumprob <= cumprob
+    if not sel.any():
+        return []
+    lo, hi = built.lower[sel], built.upper[sel]
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    starts = np.ones(lo.size, dtype=bool)
+    starts[1:] = lo[1:] != hi[:-1]
+    first = np.flatnonzero(starts)
+    last = np.append(first[1:], lo.size) - 1
+    return np.stack([lo[first], hi[last]], axis=1).tolist()
 
 
 def copy_tiles(localization_id: int, built: skymaps.Localization) -> int:

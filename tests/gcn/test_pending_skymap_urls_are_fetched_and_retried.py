@@ -54,16 +54,6 @@ def test_it_fetches_a_pending_multi_order_map_and_crossmatches_it(read_shared, m
 
 
 @pytest.mark.django_db
-def test_it_fetches_a_flat_map_too(read_shared, map_server):
-    raw = voevent_pointing_at(read_shared, f"{map_server}/skymaps/LALInference.v1.fits.gz")
-    services.ingest_bytes(raw)
-    services.fetch_pending_maps()
-    loc = Localization.objects.get()
-    assert loc.status == Localization.Status.READY
-    assert loc.area_90 == pytest.approx(23.08, rel=0.01)
-
-
-@pytest.mark.django_db
 def test_it_backs_off_then_gives_up_on_an_unreachable_map(read_shared, map_server, settings):
     settings.GCN_MAP_MAX_ATTEMPTS = 3
     services.ingest_bytes(voevent_pointing_at(read_shared, f"{map_server}/nowhere.fits"))
