@@ -118,8 +118,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "icare_tom.tasks.record_worker_heartbeat",
         "schedule": CELERY_HEARTBEAT_INTERVAL_S,
     },
+    # Match new candidates against events still inside their time window (gcn).
+    "gcn-crossmatch-active-events": {"task": "gcn.crossmatch_active_events", "schedule": 60},
+    # Fetch sky maps that notices announced by URL (gcn).
+    "gcn-retry-pending-skymaps": {"task": "gcn.retry_pending_skymaps", "schedule": 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --------------------------------------------------------------------------- GCN events
+
+# A source matches an event when first detected in [t0 - before, t0 + after] (days).
+GCN_CROSSMATCH_WINDOW_DAYS = (
+    -env.int("GCN_CROSSMATCH_DAYS_BEFORE", default=1, minimum=0),
+    env.int("GCN_CROSSMATCH_DAYS_AFTER", default=14, minimum=0),
+)
+GCN_CROSSMATCH_CUMPROB = 0.9  # credible level of the automatically recorded matches
+GCN_MAP_MAX_ATTEMPTS = env.int("GCN_MAP_MAX_ATTEMPTS", default=8, minimum=1)
+GCN_EVENT_TIME_TOLERANCE_S = 0.1  # notices of one event in different formats differ < 1 ms
 
 # --------------------------------------------------------------------------- auth
 
