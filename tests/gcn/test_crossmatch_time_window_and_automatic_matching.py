@@ -100,3 +100,17 @@ def test_it_tells_a_source_page_which_regions_hold_the_source(
     assert crossmatch.events_containing(inside, bob) == []  # not bob's source
     GcnEvent.objects.filter(pk=event.pk).update(retracted=True)
     assert crossmatch.events_containing(inside, alice) == []
+
+
+@pytest.mark.django_db
+def test_it_renders_the_source_page_snippet(lvk_event, make_source, alice, bob, group_a):
+    from django.template import Context, Template
+
+    event, loc = lvk_event
+    ra, dec = central_position(loc)
+    target = make_source("inside", ra, dec, crossmatch.to_mjd(event.trigger_time) + 1, [group_a])
+    snippet = Template("{% load gcn_tags %}{% gcn_regions target %}")
+    html = snippet.render(Context({"target": target, "user": alice}))
+    assert "inside the 90 % region of" in html and "MS181101ab" in html
+    assert f"?localization={loc.pk}" in html
+    assert "MS181101ab" not in snippet.render(Context({"target": target, "user": bob}))
