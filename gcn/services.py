@@ -256,6 +256,9 @@ def _find_event(parsed: gn.ParsedNotice) -> GcnEvent | None:
 def _upsert_event(parsed: gn.ParsedNotice) -> tuple[GcnEvent | None, bool]:
     """Create or merge the event of a notice; None for a timeless notice of an unknown event."""
     event = _find_event(parsed)
+    if parsed.notice_type == "unknown":
+        # Kept raw and attached to a known event, but never creating or changing one.
+        return event, False
     props = _jsonable(dict(parsed.properties))
     if event is None:
         if parsed.trigger_time is None:

@@ -113,6 +113,7 @@ def test_it_keeps_a_notice_of_unknown_type_raw_and_lists_it(tmp_path, admin_clie
     call_command("ingest_gcn", str(tmp_path), "--no-crossmatch", stdout=out)
     notice = GcnNotice.objects.get()
     assert notice.notice_type == "unknown" and bytes(notice.raw) == raw
+    assert notice.event is None and GcnEvent.objects.count() == 0  # listed, not an event
     assert GcnQuarantine.objects.count() == 0
     page = admin_client.get("/admin/gcn/gcnnotice/?notice_type=unknown", HTTP_HOST="localhost")
     assert page.status_code == 200 and notice.unique_key in page.content.decode()
