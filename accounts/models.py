@@ -15,12 +15,14 @@ from accounts.acl import acl_choices, role_choices
 class TargetGroupObjectPermission(GroupObjectPermissionBase):
     """A group's permission (view/change/delete) on one target."""
 
-    content_object = models.ForeignKey(Target, on_delete=models.CASCADE)
+    # Indexed below together with group and permission: the "may this user see target t"
+    # probe is then index-only. (group, permission, target) is the unique constraint's index.
+    content_object = models.ForeignKey(Target, on_delete=models.CASCADE, db_index=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
         indexes = [
-            models.Index(fields=["group", "permission", "content_object"], name="tgop_group_idx"),
+            models.Index(fields=["content_object", "group", "permission"], name="tgop_target_idx"),
         ]
 
 
