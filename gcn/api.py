@@ -93,6 +93,24 @@ class EventDetailSerializer(EventListSerializer):
         fields = [*EventListSerializer.Meta.fields, "properties", "notices", "localizations"]
 
 
+class MatchedSourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    ra = serializers.FloatField(allow_null=True, help_text="deg")
+    dec = serializers.FloatField(allow_null=True, help_text="deg")
+    cumprob = serializers.FloatField(help_text="credible level of the tile holding the source")
+    first_detection_mjd = serializers.FloatField(allow_null=True)
+
+
+class EventSourcesSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    localization = serializers.IntegerField()
+    cumprob = serializers.FloatField()
+    window_days = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    count = serializers.IntegerField()
+    sources = MatchedSourceSerializer(many=True)
+
+
 def _float_param(params, name: str) -> float | None:
     value = params.get(name)
     if value in (None, ""):
@@ -191,6 +209,7 @@ class EventSourcesView(APIView):
     localization of the event; ``window=false`` drops the time rule."""
 
     permission_classes = [IsApproved]
+    serializer_class = EventSourcesSerializer
 
     def get(self, request, key: str):
         event = get_event(key)
@@ -212,12 +231,14 @@ class EventSourcesView(APIView):
         ]
         before, after = crossmatch.window_days()
         return Response(
-            {
-                "event": event.name,
-                "localization": loc.pk,
-                "cumprob": cumprob,
-                "window_days": [before, after] if window else None,
-                "count": len(rows),
-                "sources": rows,
-            }
+            EventSourcesSerializer(
+                {
+                    "event": event.name,
+                    "localization": loc.pk,
+                    "cumprob": cumprob,
+                    "window_days": [before, after] if window else None,
+                    "count": len(rows),
+                    "sources": rows,
+                }
+            ).data
         )
