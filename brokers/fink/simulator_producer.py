@@ -49,12 +49,16 @@ def produce_alerts(
     progress: Callable[[int], None] | None = None,
     progress_every_s: float = 30.0,
     pregenerate: bool = False,
+    time_ordered: bool = False,
 ) -> int:
     """Produce ``count`` alerts (``None``: until ``should_stop()``) at ``rate`` alerts/s.
 
     ``pregenerate`` builds and encodes all ``count`` alerts before the first is sent,
     so that the rate holds even where simulating an alert (cutouts included) is
     slower than the rate asks; benchmarks use it.
+
+    ``time_ordered`` (with ``pregenerate``) sends the alerts in observation-time order,
+    as a survey publishes them; the simulator's own order is by cohort of objects.
 
     Returns how many were delivered to the broker. Fink's key is the schema, the same
     for every message, so key hashing would put everything on one partition: alerts
@@ -78,15 +82,19 @@ def produce_alerts(
     interval = 1.0 / rate
     started = time.monotonic()
     last_progress = started
-    messages = (
-        encode_alert(record, survey)  # type: ignore[arg-type]
-        for record in generate_alerts(survey, count, seed=seed)  # type: ignore[arg-type]
-    )
+    records = generate_alerts(survey, count, seed=seed)  # type: ignore[arg-type]
     if pregenerate:
         if count is None:
             raise ValueError("pregenerate needs a count")
-        messages = iter(list(messages))
+        records = list(records)
+        if time_ordered:
+            records.sort(key=_observation_time)
+        messages = iter([encode_alert(r, survey) for r in records])  # type: ignore[arg-type]
         started = last_progress = time.monotonic()
+    elif time_ordered:
+        raise ValueError("time_ordered needs pregenerate")
+    else:
+        messages = (encode_alert(r, survey) for r in records)  # type: ignore[arg-type]
     for sent, (key, value, _) in enumerate(messages):
         if should_stop():
             break
@@ -115,3 +123,10 @@ def produce_alerts(
     if failures:
         raise RuntimeError(f"{len(failures)} alerts were not delivered: {failures[0]}")
     return delivered[0]
+
+
+def _observation_time(record: dict) -> float:
+    """Observation time of a simulated alert (days): ZTF ``candidate.jd``, LSST MJD."""
+    if "candidate" in record:
+        return record["candidate"]["jd"] - 2400000.5
+    return record["diaSource"]["midpointMjdTai"]

@@ -35,6 +35,11 @@ class Command(BaseCommand):
             help="build all --count alerts before sending, so the rate holds (benchmarks)",
         )
         parser.add_argument(
+            "--time-ordered",
+            action="store_true",
+            help="with --pregenerate: send in observation-time order, as a survey does",
+        )
+        parser.add_argument(
             "--wait-for-topic",
             type=float,
             default=60.0,
@@ -46,6 +51,8 @@ class Command(BaseCommand):
             raise CommandError("--rate must be positive")
         if options["pregenerate"] and options["count"] is None:
             raise CommandError("--pregenerate needs --count")
+        if options["time_ordered"] and not options["pregenerate"]:
+            raise CommandError("--time-ordered needs --pregenerate")
         stopping = []
 
         def stop(*_):
@@ -68,6 +75,7 @@ class Command(BaseCommand):
                 count=options["count"],
                 seed=seed,
                 pregenerate=options["pregenerate"],
+                time_ordered=options["time_ordered"],
                 should_stop=lambda: bool(stopping),
                 wait_for_topic_s=options["wait_for_topic"],
                 progress=lambda n: self.stdout.write(f"{options['topic']}: {n} alerts produced"),
