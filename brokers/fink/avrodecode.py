@@ -121,7 +121,7 @@ def _compile(
         return named[schema]
     if isinstance(schema, list):
         node.kind = _UNION
-        node.children = [_compile(module, branch, named) for branch in schema]
+        node.children = [_compile(module, branch, named, keep) for branch in schema]
         return node
     kind = schema["type"]
     if kind in ("record", "error"):
