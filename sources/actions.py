@@ -101,8 +101,12 @@ def unsave_source(user, target: Target, group_ids=None) -> int:
 
 @transaction.atomic
 def reject_source(user, target: Target, group_ids=None) -> list[Rejection]:
-    """Hide ``target`` from the queues of ``group_ids`` (default: all the user's groups)."""
-    groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
+    """Hide ``target`` from the queues of ``group_ids`` (default: the user's groups whose
+    filters it passed — not every group the user is in, e.g. a site-wide one — or all the
+    user's groups when it passed none)."""
+    if group_ids is None:
+        group_ids = passed_groups(user, target) or my_group_ids(user)
+    groups = _checked_groups(user, group_ids)
     already = set(
         Rejection.objects.active()
         .filter(target=target, group_id__in=groups)

@@ -106,7 +106,7 @@ def sparkline_svg(points, mode: str, width: int = 260, height: int = 110) -> str
         parts.append(
             f'<path d="M{cx - 3:.1f},{cy - 2:.1f}h6l-3,5z" fill="none" '
             f'stroke="{band_colour(band)}" class="lc-limit">'
-            f"<title>{band} &gt; {v:.2f}</title></path>"
+            f"<title>{escape(band)} &gt; {v:.2f}</title></path>"
         )
     for t, v, err, band in detections:
         cx, cy = x(t), y(v)

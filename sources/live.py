@@ -21,10 +21,10 @@ from dataclasses import replace
 
 import psycopg
 from django.db import connection
-from django.template.loader import render_to_string
 
 from accounts.access import groups_of
-from sources.queries import QueueParams, build_cards, queue_queryset
+from sources.cards import render_card
+from sources.queries import QueueParams, attach_filters, build_cards, queue_queryset
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,14 @@ def sse(event: str, data: str, event_id: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S) -> Iterator[str]:
+def candidate_events(
+    user, params: QueueParams, keepalive_s: float = KEEPALIVE_S, csrf_token: str = ""
+) -> Iterator[str]:
     """Server-sent events for candidates inserted from now on that ``user`` would see in the
     queue under ``params`` (the cursor is ignored). Yields a ``ready`` event once listening,
     then one ``candidate`` event per visible new candidate (its rendered card), and a comment
-    line every ``keepalive_s`` seconds so proxies keep the connection open."""
+    line every ``keepalive_s`` seconds so proxies keep the connection open. ``csrf_token``
+    goes into the cards' action forms."""
     params = replace(params, cursor=None)
     group_names = {g.id: g.name for g in groups_of(user)}
     listener = listen_connection()
@@ -93,13 +96,12 @@ def candidate_events(user, params: QueueParams, keepalive_s: float = KEEPALIVE_S
             rows = list(
                 queue_queryset(user, params)
                 .filter(id__in=ids)
-                .select_related("target", "target__summary", "filter__stream", "filter__group")
+                .select_related("target", "target__summary")
                 .order_by("passed_at", "id")
             )
+            attach_filters(rows)
             for card in build_cards(user, rows):
-                html = render_to_string(
-                    "sources/_card.html", {"card": card, "live": True, "group_names": group_names}
-                )
+                html = render_card(card, group_names, csrf_token, live=True)
                 yield sse(
                     "candidate",
                     json.dumps({"id": card.candidate.id, "html": html}),

@@ -290,6 +290,14 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         raise QueueError("cursor: not a cursor this queue issued") from error
 
 
+def attach_filters(rows: list[Candidate]) -> None:
+    """Set each candidate's filter (with stream and group) from one small query; cheaper to
+    plan than three more joins in the page query."""
+    filters = Filter.objects.select_related("stream", "group").in_bulk({r.filter_id for r in rows})
+    for row in rows:
+        row.filter = filters[row.filter_id]
+
+
 def ordered_page(
     queryset: QuerySet[Candidate], params: QueueParams
 ) -> tuple[list[Candidate], str | None]:
@@ -312,20 +320,24 @@ def ordered_page(
                 raise QueueError("cursor: not a cursor this queue issued")
         elif not isinstance(after_value, (int, float)):
             raise QueueError("cursor: not a cursor this queue issued")
+        # The redundant bound (≤ / ≥) keeps the condition an index range scan.
         if params.descending:
             queryset = queryset.filter(
-                Q(sort_value__lt=after_value) | Q(sort_value=after_value, id__lt=after_id)
+                Q(sort_value__lte=after_value)
+                & (Q(sort_value__lt=after_value) | Q(id__lt=after_id))
             )
         else:
             queryset = queryset.filter(
-                Q(sort_value__gt=after_value) | Q(sort_value=after_value, id__gt=after_id)
+                Q(sort_value__gte=after_value)
+                & (Q(sort_value__gt=after_value) | Q(id__gt=after_id))
             )
     order = ("-sort_value", "-id") if params.descending else ("sort_value", "id")
     rows = list(
-        queryset.select_related(
-            "target", "target__summary", "filter__stream", "filter__group"
-        ).order_by(*order)[: params.page_size + 1]
+        queryset.select_related("target", "target__summary").order_by(*order)[
+            : params.page_size + 1
+        ]
     )
+    attach_filters(rows)
     has_more = len(rows) > params.page_size
     rows = rows[: params.page_size]
     if not has_more or not rows:

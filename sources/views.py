@@ -18,6 +18,7 @@ from django.http import (
     HttpResponseBadRequest,
     StreamingHttpResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import groups_of, visible_to
 from sources import actions
+from sources.cards import render_actions, render_card
 from sources.lightcurves import band_legend, plotly_traces
 from sources.live import candidate_events
 from sources.models import (
@@ -81,11 +83,13 @@ def candidates(request: HttpRequest) -> HttpResponse:
     if next_cursor:
         query["cursor"] = next_cursor
         next_url = f"{reverse('sources:candidates')}?{query.urlencode()}"
+    group_names = {g.id: g.name for g in groups_of(request.user)}
+    csrf_token = get_token(request)
     context = {
         "cards": cards,
+        "cards_html": [render_card(card, group_names, csrf_token) for card in cards],
         "next_url": next_url,
         "error": error,
-        "group_names": {g.id: g.name for g in groups_of(request.user)},
     }
     if request.headers.get("HX-Request") and request.GET.get("cursor"):
         return render(request, "sources/_cards_page.html", context)
@@ -109,7 +113,8 @@ def candidate_stream(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(json.dumps(form.errors), content_type="application/json")
     response = StreamingHttpResponse(
-        candidate_events(request.user, form.params()), content_type="text/event-stream"
+        candidate_events(request.user, form.params(), csrf_token=get_token(request)),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
@@ -143,15 +148,17 @@ def _card_actions(request: HttpRequest, target, message: str | None = None) -> H
         ).values_list("group_id", flat=True)
     )
     rejected = Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists()
-    context = {
-        "target": target,
-        "saved_groups": saved,
-        "passed_groups": actions.passed_groups(request.user, target),
-        "rejected": rejected,
-        "group_names": {g.id: g.name for g in my_groups},
-        "message": message,
-    }
-    return render(request, "sources/_card_actions.html", context)
+    html = render_actions(
+        target_id=target.id,
+        name=target.name,
+        saved_groups=saved,
+        passed_groups=actions.passed_groups(request.user, target),
+        rejected=rejected,
+        group_names={g.id: g.name for g in my_groups},
+        csrf_token=get_token(request),
+        message=message,
+    )
+    return HttpResponse(html)
 
 
 def _source_action(request: HttpRequest, name: str, action) -> HttpResponse:
@@ -291,9 +298,15 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
         "active_saves": [s for s in saves if s.unsaved_at is None],
         "my_groups": my_groups,
         "group_names": {g.id: g.name for g in my_groups},
-        "saved_groups": sorted({s.group_id for s in saves if s.unsaved_at is None}),
-        "passed_groups": actions.passed_groups(user, target),
-        "rejected": Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists(),
+        "actions_html": render_actions(
+            target_id=target.id,
+            name=target.name,
+            saved_groups=sorted({s.group_id for s in saves if s.unsaved_at is None}),
+            passed_groups=actions.passed_groups(user, target),
+            rejected=Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists(),
+            group_names={g.id: g.name for g in my_groups},
+            csrf_token=get_token(request),
+        ),
         "cutout_alert": cutout_alert,
         "raw_alert_url": _raw_alert_url(latest.alert_id) if latest else None,
     }
