@@ -62,6 +62,8 @@ def _replicate_ztf(record: dict, copy_index: int, alert_id: int) -> dict:
 
 def _replicate_lsst(record: dict, copy_index: int, alert_id: int) -> dict:
     out = copy.copy(record)
+    if "diaSourceId" in out:  # Fink copies the alert id to the top level
+        out["diaSourceId"] = alert_id
     source = dict(record["diaSource"])
     source["diaSourceId"] = alert_id
     if source.get("diaObjectId"):
@@ -210,6 +212,7 @@ def scratch_database() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--short", action="store_true", help="fewer alerts")
+    parser.add_argument("--survey", choices=["ztf", "lsst"], action="append", help="default both")
     args = parser.parse_args()
     n_alerts = {"ztf": 1000, "lsst": 200} if args.short else {"ztf": 5000, "lsst": 1000}
     n_baseline = {"ztf": 100, "lsst": 10} if args.short else {"ztf": 300, "lsst": 30}
@@ -225,7 +228,7 @@ def main() -> int:
     print(f"cores: {os.cpu_count()}, batch size {BATCH}")
     failures = []
     next_id = 10**15
-    for survey in ("ztf", "lsst"):
+    for survey in args.survey or ("ztf", "lsst"):
         if not REAL_FILES[survey].exists():
             print(f"{survey}: real sample {REAL_FILES[survey]} absent, skipped")
             continue
@@ -239,7 +242,8 @@ def main() -> int:
             results[mode] = rate
             print(
                 f"{survey} real x{count:>5} {mode:>9}: {rate:8.1f} alerts/s  "
-                f"({report['new_photometry'] / count:.0f} new points/alert)"
+                f"({report['new_targets']} new targets, "
+                f"{report['new_photometry'] / count:.0f} new points/alert)"
             )
         schema, values = real_values(survey, n_baseline[survey], next_id)
         next_id += n_baseline[survey]
