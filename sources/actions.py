@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 from tom_targets.models import Target
 
-from accounts.access import groups_of, view_target_permission, visible_targets
+from accounts import acl
+from accounts.access import groups_of, has_acl, view_target_permission, visible_targets
 from accounts.models import TargetGroupObjectPermission
 from sources.models import (
     Candidate,
@@ -39,6 +40,12 @@ def visible_target_or_404(user, name: str) -> Target:
     if target is None:
         raise Http404("no such source")
     return target
+
+
+def require_acl(user, name: str) -> None:
+    """Refuse unless the user's roles or grants carry the ACL ``name`` (see accounts.acl)."""
+    if not has_acl(user, name):
+        raise ActionRefused(f"your role does not allow this (needs the {name!r} permission)")
 
 
 def my_group_ids(user) -> set[int]:
@@ -134,6 +141,7 @@ def classify(
     user, target: Target, taxonomy: Taxonomy, label: str, probability: float | None
 ) -> Classification:
     """A person's label in ``taxonomy``, shared with the user's groups that see the target."""
+    require_acl(user, acl.CLASSIFY)
     if label not in taxonomy_labels(taxonomy):
         raise ActionRefused(f"{label!r} is not a class of {taxonomy}")
     if probability is not None and not 0.0 <= probability <= 1.0:
@@ -171,6 +179,7 @@ def taxonomy_labels(taxonomy: Taxonomy) -> list[str]:
 
 
 def vote(user, classification: Classification, value: int) -> ClassificationVote:
+    require_acl(user, acl.CLASSIFY)
     if value not in (1, -1):
         raise ActionRefused("a vote is +1 or -1")
     vote_row, _ = ClassificationVote.objects.update_or_create(
@@ -198,6 +207,7 @@ def mentioned_users(text: str) -> QuerySet:
 def add_comment(user, target: Target, text: str, group_ids=None) -> Comment:
     """A comment for ``group_ids`` (default: the user's groups that see the target);
     ``@username`` mentions of users in those groups are recorded."""
+    require_acl(user, acl.COMMENT)
     text = text.strip()
     if not text:
         raise ActionRefused("a comment needs some text")
@@ -209,6 +219,7 @@ def add_comment(user, target: Target, text: str, group_ids=None) -> Comment:
 
 
 def add_tag(user, target: Target, group_id: int, name: str) -> SourceTag:
+    require_acl(user, acl.ANNOTATE)
     name = name.strip()
     if not name:
         raise ActionRefused("a tag needs a name")

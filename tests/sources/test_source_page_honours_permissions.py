@@ -93,3 +93,18 @@ def test_it_updates_the_card_actions_with_htmx(alice, group_a, filter_a):
     assert response.status_code == 200 and "saved to" in response.content.decode()
     response = client.post("/sources/ZTFalice/reject/", HTTP_HX_REQUEST="true")
     assert "undo reject" in response.content.decode()
+
+
+def test_it_refuses_comments_and_classifications_to_a_view_only_member(alice, group_a):
+    from accounts import acl
+    from accounts.services import set_only_role
+
+    make_target("ZTFalice", [group_a])
+    taxonomy = Taxonomy.objects.create(name="Fink", version="1", hierarchy={"SN": {}})
+    set_only_role(alice, acl.VIEW_ONLY)
+    viewer = alice.__class__.objects.get(pk=alice.pk)
+    client = client_for(viewer)
+    client.post("/sources/ZTFalice/comment/", {"text": "hello"})
+    client.post("/sources/ZTFalice/classify/", {"label": f"{taxonomy.id}:SN"})
+    assert not Comment.objects.exists() and not Classification.objects.exists()
+    assert client.get("/sources/ZTFalice/").status_code == 200
