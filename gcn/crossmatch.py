@@ -262,37 +262,42 @@ def matching_galaxies(
     s**2 = distsigma**2 + distance_err**2). Without distances (map or galaxy) the score
     is null and those galaxies follow, ordered by probdensity.
     """
-    island_sql, params = islands(loc, check_cumprob(cumprob))
+    params: list = [loc.pk, check_cumprob(cumprob)]
     cat = ""
     if catalog:
-        cat = "AND g.catalog_id = (SELECT id FROM gcn_galaxycatalog WHERE name = %s)"
+        cat = "WHERE g.catalog_id = (SELECT id FROM gcn_galaxycatalog WHERE name = %s)"
         params.append(catalog)
-    params.append(loc.pk)
     lim = ""
     if limit is not None:
         lim = "LIMIT %s"
         params.append(int(limit))
+    # Ranking reads only the tiles and the covering (healpix, id, distances) index;
+    # names and magnitudes are fetched for the kept rows only.
     sql = f"""
+        WITH region AS MATERIALIZED (
+            SELECT lower, upper, cumprob, probdensity, distmu, distsigma, distnorm
+            FROM {_TILES} WHERE localization_id = %s AND cumprob <= %s
+        ), ranked AS MATERIALIZED (
+            SELECT g.id, t.cumprob, t.probdensity,
+                   CASE WHEN g.distance_mpc IS NULL OR t.distmu IS NULL OR t.distnorm IS NULL
+                        THEN NULL
+                        ELSE t.probdensity * t.distnorm * g.distance_mpc ^ 2
+                             * exp(greatest(-0.5 * (g.distance_mpc - t.distmu) ^ 2 / v.var, -700))
+                             / sqrt(2 * pi() * v.var)
+                   END AS score
+            FROM region t
+            JOIN {Galaxy._meta.db_table} g ON g.healpix >= t.lower AND g.healpix < t.upper
+            CROSS JOIN LATERAL (
+                SELECT t.distsigma ^ 2 + coalesce(g.distance_err_mpc, 0) ^ 2 AS var
+            ) v
+            {cat}
+            ORDER BY score DESC NULLS LAST, t.probdensity DESC, g.id
+            {lim}
+        )
         SELECT g.id, g.name, g.ra, g.dec, g.distance_mpc, g.distance_err_mpc, g.mag_b, g.mag_k,
-               t.cumprob, t.probdensity,
-               CASE WHEN g.distance_mpc IS NULL OR t.distmu IS NULL OR t.distnorm IS NULL
-                    THEN NULL
-                    ELSE t.probdensity * t.distnorm * g.distance_mpc ^ 2
-                         * exp(greatest(-0.5 * (g.distance_mpc - t.distmu) ^ 2 / var.v, -700))
-                         / sqrt(2 * pi() * var.v)
-               END AS score
-        FROM (
-            WITH islands AS MATERIALIZED ({island_sql})
-            SELECT g.* FROM islands i
-            JOIN {Galaxy._meta.db_table} g ON g.healpix >= i.lo AND g.healpix < i.hi {cat}
-            OFFSET 0
-        ) g
-        CROSS JOIN LATERAL ({_tile_of("g.healpix")}) t
-        CROSS JOIN LATERAL (
-            SELECT t.distsigma ^ 2 + coalesce(g.distance_err_mpc, 0) ^ 2 AS v
-        ) var
-        ORDER BY score DESC NULLS LAST, t.probdensity DESC, g.id
-        {lim}
+               r.cumprob, r.probdensity, r.score
+        FROM ranked r JOIN {Galaxy._meta.db_table} g ON g.id = r.id
+        ORDER BY r.score DESC NULLS LAST, r.probdensity DESC, r.id
     """
     description, rows = _execute(sql, params)
     cols = [c.name for c in description]

@@ -241,7 +241,15 @@ class Galaxy(models.Model):
 
     class Meta:
         verbose_name_plural = "galaxies"
-        indexes = [models.Index(fields=["healpix"], name="gcn_galaxy_healpix")]
+        # Covering: the region join and the ranking read only the index; names and
+        # magnitudes are fetched for the best rows only.
+        indexes = [
+            models.Index(
+                fields=["healpix"],
+                include=["id", "catalog", "distance_mpc", "distance_err_mpc"],
+                name="gcn_galaxy_healpix_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
