@@ -67,7 +67,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--short", action="store_true", help=f"{N_GALAXIES_SHORT:,} galaxies")
     ap.add_argument("--skymap", default=None, help="multi-order FITS (default: shared data)")
+    ap.add_argument(
+        "--ha-timeout", type=int, default=900, help="cap (s) on each healpix-alchemy query"
+    )
     args = ap.parse_args()
+    global HA_TIMEOUT_S
+    HA_TIMEOUT_S = args.ha_timeout
     n_gal = N_GALAXIES_SHORT if args.short else N_GALAXIES
 
     os.environ["DATABASE_URL"] = bench_database_url()
@@ -257,10 +262,13 @@ OURS_COUNT_SQL = """
 """
 
 
+HA_TIMEOUT_S = 900
+
+
 def run(sql: str, params):
     """Both query forms run with JIT off (compiling would dominate either)."""
     with connection().cursor() as cur:
-        cur.execute("SET statement_timeout = '900s'")
+        cur.execute(f"SET statement_timeout = '{HA_TIMEOUT_S}s'")
         cur.execute("SET jit = off")
         cur.execute(sql, params)
         return cur.fetchall()
@@ -336,9 +344,21 @@ def bench_galaxies(loc, n_gal: int) -> None:
         f"ours (count):                        {t_ours * 1e3:8.1f} ms  {n_ours:,} galaxies "
         f"(budget < 250 ms: {'OK' if t_ours < 0.25 else 'OVER'})"
     )
-    print(f"ours (ranked by prob x distance, top 100): {t_rank * 1e3:6.1f} ms")
+    print(
+        f"ours (ranked by prob x distance, top 100): {t_rank * 1e3:6.1f} ms "
+        f"(budget < 250 ms: {'OK' if t_rank < 0.25 else 'OVER'})"
+    )
     ha_sql = HEALPIX_ALCHEMY_SQL.format(points="gcn_galaxy", extra="")
-    t_ha, n_ha = timed(lambda: run(ha_sql, params)[0][0], repeat=1, warmup=False)
+    from django.db import OperationalError
+
+    try:
+        t_ha, n_ha = timed(lambda: run(ha_sql, params)[0][0], repeat=1, warmup=False)
+    except OperationalError:  # statement_timeout: report the lower bound
+        print(
+            f"healpix-alchemy form (count, @>):  > {HA_TIMEOUT_S * 1e3:8.0f} ms (stopped)"
+            f"  → ours is > {HA_TIMEOUT_S / t_ours:,.0f}x faster"
+        )
+        return
     print(
         f"healpix-alchemy form (count, @>):    {t_ha * 1e3:8.1f} ms  {n_ha:,}"
         f"  → ours is {t_ha / t_ours:,.0f}x faster"
