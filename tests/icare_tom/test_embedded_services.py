@@ -2,8 +2,10 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,10 +71,12 @@ def _redis_running(socket_url: str) -> bool:
 
 
 @pytest.fixture
-def var_dir(tmp_path):
-    path = tmp_path / "var"
-    path.mkdir()
-    return path
+def var_dir():
+    # Not under pytest's tmp dir: pytest resets that tree to mode 0700 whenever a session
+    # starts, which would lock out the unprivileged user the embedded PostgreSQL runs as.
+    path = Path(tempfile.mkdtemp(prefix="embedded-", dir=REPO_ROOT / "var"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_it_creates_reuses_and_stops_the_servers(var_dir):
