@@ -24,6 +24,9 @@ TARGET_KWARGS_BY_URL_NAME: dict[str, tuple[str, ...]] = {
 }
 # Keyword arguments that name a target wherever they appear.
 TARGET_KWARG_NAMES = ("target_pk", "target_id")
+# Query parameters that name a target wherever they appear (TOM's observation, data upload
+# and data-service pages take ``?target_id=``).
+TARGET_QUERY_PARAMS = ("target_id",)
 
 
 def target_ids_in(view_name: str, kwargs: dict) -> list[int]:
@@ -49,9 +52,16 @@ class TargetAccessMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = getattr(request, "resolver_match", None)
-        if match is None or not view_kwargs:
+        if match is None:
             return None
-        for target_id in target_ids_in(match.view_name, view_kwargs):
+        ids = target_ids_in(match.view_name, view_kwargs or {})
+        for name in TARGET_QUERY_PARAMS:
+            for value in request.GET.getlist(name):
+                try:
+                    ids.append(int(value))
+                except ValueError:
+                    raise Http404("no such target") from None
+        for target_id in ids:
             if not access.can_view_target(request.user, target_id):
                 raise Http404("no such target")
         return None

@@ -10,6 +10,7 @@ from tom_common.default_settings import (
     TOMTOOLKIT_MIDDLEWARE,
 )
 
+from accounts.oidc import OIDC_APPS, oidc_settings
 from icare_tom import embedded
 from icare_tom.env import Env, celery_broker_url
 
@@ -154,6 +155,11 @@ OPEN_URLS = ["/health", "/health/", "/public/*"]  # /public/<token>/: revocable 
 TOM_REGISTRATION_STRATEGY = env.str("TOM_REGISTRATION_STRATEGY", "approval_required") or None
 # The group every approved user belongs to (TOM's registration convention names it Public).
 ICARE_SITEWIDE_GROUP = env.str("ICARE_SITEWIDE_GROUP", "Public")
+# OpenID Connect sign-in (ORCID, eduGAIN through an IAM): a JSON list in ICARE_OIDC_PROVIDERS.
+SOCIALACCOUNT_PROVIDERS = oidc_settings(env.str("ICARE_OIDC_PROVIDERS"))
+if SOCIALACCOUNT_PROVIDERS:
+    INSTALLED_APPS += OIDC_APPS
+    SOCIALACCOUNT_ADAPTER = "accounts.oidc.SocialAccountAdapter"
 # Super admins are told of pending registrations in-app, so email is optional.
 SILENCED_SYSTEM_CHECKS = ["tom_common.W002"]
 

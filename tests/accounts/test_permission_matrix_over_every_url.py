@@ -1,7 +1,8 @@
 """Every URL pattern, discovered by walking the resolver, is asked for group A's target.
 
 Outsiders (bob in group B, anonymous, an account awaiting approval) never get A's data —
-not on GET, not on POST (which must change nothing of A's). Insiders get their pages: every
+not on GET (also with ``?target_id=`` naming A's target), not on POST (which must change
+nothing of A's). Insiders get their pages: every
 Target page answers 200 to alice, the view-only member, the group admin and the super admin.
 """
 
@@ -144,8 +145,9 @@ def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved):
     user = {"bob": bob, "anonymous": None, "unapproved": unapproved}[who]
     before = _a_state(world["target"], world["group"])
     failures = []
-    for pattern, url in world["urls"].items():
-        for method in ("get", "post"):
+    query = f"?target_id={world['target'].pk}"
+    for pattern, plain_url in world["urls"].items():
+        for method, url in (("get", plain_url), ("get", plain_url + query), ("post", plain_url)):
             response = getattr(_client(user), method)(url)
             status = response.status_code
             said = f"{method.upper()} {url} ({pattern.name})"
