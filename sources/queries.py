@@ -332,11 +332,18 @@ def ordered_page(
                 & (Q(sort_value__gt=after_value) | Q(id__gt=after_id))
             )
     order = ("-sort_value", "-id") if params.descending else ("sort_value", "id")
-    rows = list(
-        queryset.select_related("target", "target__summary").order_by(*order)[
-            : params.page_size + 1
-        ]
+    # Two steps: the page's ids from the candidate table alone (an index range plus
+    # per-row permission/saved/rejected probes), then those rows with their targets. Joining
+    # targets into the ordered query lets the planner scan targets before limiting.
+    keys = list(queryset.order_by(*order).values_list("id", "sort_value")[: params.page_size + 1])
+    by_id = Candidate.objects.select_related("target", "target__summary").in_bulk(
+        [candidate_id for candidate_id, _ in keys]
     )
+    rows = []
+    for candidate_id, sort_value in keys:
+        row = by_id[candidate_id]
+        row.sort_value = sort_value
+        rows.append(row)
     attach_filters(rows)
     has_more = len(rows) > params.page_size
     rows = rows[: params.page_size]
