@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("api/objects/", include("sources.urls_api_objects")),
     path("cutouts/", include("sources.urls_cutouts")),
+    path("", include("brokers.urls")),
     path("api/gcn_events/", include("gcn.urls_api")),
     path("gcn/", include("gcn.urls")),
     path("", include("tom_common.urls")),
