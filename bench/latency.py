@@ -2,9 +2,11 @@
 
 Simulated ZTF alerts are produced at ``--rate`` alerts/s into a local tansu broker;
 one ``fink_stream`` consumer process stores them; this process polls
-``GET /api/candidates`` (newest first, through Django's full request stack:
-middleware, URL routing, authentication, permissions, query, serializer) as a member
-of the owning group, and notes when each alert id is first returned. Latency =
+``GET /api/candidates?sort=arrived`` (newest arrivals first, as a shifter watching for new
+alerts would; observation order would bury late-arriving alerts mid-queue), through
+Django's full request stack: middleware, URL routing, authentication, permissions, query,
+serializer) as a member of the owning group, and notes when each alert id is first
+returned. Latency =
 that moment minus the Kafka message timestamp (CreateTime, stamped when the simulator
 produced the message). Also printed: Kafka timestamp → start of the ingest transaction
 (``ingested_at`` of the rows) and → its commit (the consumer's own figure, as on /health).
@@ -89,7 +91,7 @@ def main() -> int:
     user.groups.add(Group.objects.get(name=group_name))
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    url = f"/api/candidates?window=all&saved=all&filter={filter_id}&page_size=200"
+    url = f"/api/candidates?window=all&saved=all&sort=arrived&filter={filter_id}&page_size=200"
 
     workdir = Path(tempfile.mkdtemp(prefix="icare-latency-"))
     consumer_name = f"bench-latency-{uuid.uuid4().hex[:6]}"

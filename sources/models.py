@@ -62,6 +62,7 @@ class Candidate(models.Model):
         ]
         indexes = [
             models.Index(fields=["filter", "-passed_at", "-id"], name="candidate_queue_idx"),
+            models.Index(fields=["filter", "-ingested_at", "-id"], name="candidate_arrival_idx"),
             models.Index(fields=["target", "-passed_at"], name="candidate_target_idx"),
         ]
 

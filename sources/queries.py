@@ -123,7 +123,10 @@ class QueueForm(forms.Form):
     ann_min = forms.FloatField(required=False)
     ann_max = forms.FloatField(required=False)
     show_rejected = forms.BooleanField(required=False)
-    sort = forms.CharField(required=False, help_text="'passed' or an annotation key")
+    sort = forms.CharField(
+        required=False,
+        help_text="'passed' (observation time), 'arrived' (ingest time) or an annotation key",
+    )
     order = forms.ChoiceField(required=False, choices=[("desc", "desc"), ("asc", "asc")])
     cursor = forms.CharField(required=False)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
@@ -133,7 +136,7 @@ class QueueForm(forms.Form):
 
     def clean_sort(self):
         sort = self.cleaned_data.get("sort") or "passed"
-        return sort if sort == "passed" else _annotation_key(sort, "sort")
+        return sort if sort in TIME_SORTS else _annotation_key(sort, "sort")
 
     def clean(self):
         data = super().clean()
@@ -298,13 +301,18 @@ def attach_filters(rows: list[Candidate]) -> None:
         row.filter = filters[row.filter_id]
 
 
+# Sorts on a time column of the candidate: when the alert was observed, or when it arrived
+# here (what a shifter watching for new arrivals wants).
+TIME_SORTS = {"passed": "passed_at", "arrived": "ingested_at"}
+
+
 def ordered_page(
     queryset: QuerySet[Candidate], params: QueueParams
 ) -> tuple[list[Candidate], str | None]:
     """One keyset page (no OFFSET): rows after the cursor in the sort order, and the next
     cursor (``None`` on the last page). Sorting by an annotation keeps numeric values only."""
-    if params.sort == "passed":
-        queryset = queryset.annotate(sort_value=F("passed_at"))
+    if params.sort in TIME_SORTS:
+        queryset = queryset.annotate(sort_value=F(TIME_SORTS[params.sort]))
     else:
         value = KeyTransform(params.sort, "annotations")
         queryset = (
@@ -314,7 +322,7 @@ def ordered_page(
         )
     if params.cursor:
         after_value, after_id = decode_cursor(params.cursor)
-        if params.sort == "passed":
+        if params.sort in TIME_SORTS:
             after_value = parse_datetime(str(after_value))
             if after_value is None:
                 raise QueueError("cursor: not a cursor this queue issued")
@@ -350,7 +358,7 @@ def ordered_page(
     if not has_more or not rows:
         return rows, None
     last = rows[-1]
-    last_value = last.sort_value.isoformat() if params.sort == "passed" else last.sort_value
+    last_value = last.sort_value.isoformat() if params.sort in TIME_SORTS else last.sort_value
     return rows, encode_cursor(last_value, last.id)
 
 

@@ -129,7 +129,17 @@ def test_it_sorts_by_an_annotation_both_ways(alice, group_a, filter_a):
     assert page(alice, sort="snn", descending=False) == ["ZTFlow", "ZTFmid", "ZTFhigh"]
 
 
-@pytest.mark.parametrize("sort", ["passed", "snn"])
+def test_it_sorts_by_arrival_independently_of_observation_time(alice, group_a, filter_a):
+    # Observed long ago but just arrived (a late alert) comes first by arrival.
+    late = make_candidate(make_target("ZTFlate", [group_a]), filter_a, hours_ago=20)
+    early = make_candidate(make_target("ZTFearly", [group_a]), filter_a, hours_ago=1)
+    late.ingested_at = early.ingested_at + timedelta(seconds=5)
+    late.save(update_fields=["ingested_at"])
+    assert page(alice, sort="passed") == ["ZTFearly", "ZTFlate"]
+    assert page(alice, sort="arrived") == ["ZTFlate", "ZTFearly"]
+
+
+@pytest.mark.parametrize("sort", ["passed", "arrived", "snn"])
 @pytest.mark.parametrize("descending", [True, False])
 def test_it_pages_with_a_keyset_cursor_without_gaps_or_repeats(
     alice, group_a, filter_a, sort, descending
