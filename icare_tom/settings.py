@@ -61,6 +61,13 @@ MIDDLEWARE = [
     # target-scoped TOM Toolkit URLs answer 404 for targets the user may not see
     "accounts.middleware.TargetAccessMiddleware",
 ]
+# Static files served by the application itself (demo and gunicorn alike), straight from
+# the apps' static folders so no collectstatic step is needed to run.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+WHITENOISE_USE_FINDERS = True
 # API calls with a token pass TOM's LOCKED strategy (which only knows session logins)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
