@@ -21,32 +21,17 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.benchdb import bench_database_url  # noqa: E402
 
 N_TARGETS = 1_000_000
 N_TARGETS_SHORT = 100_000
 N_GROUPS = 100
 USER_GROUPS = 3
 REPEAT = 50
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        sys.exit("set DATABASE_URL; the benchmark works in <name>_bench_access next to it")
-    parts = urlsplit(base)
-    name = parts.path.lstrip("/") + "_bench_access"
-    import psycopg
-
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 def load(n_targets: int) -> None:
@@ -121,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     n_targets = N_TARGETS_SHORT if args.short else N_TARGETS
 
-    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ["DATABASE_URL"] = bench_database_url("bench_access")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
     import django
 

@@ -23,32 +23,17 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.benchdb import bench_database_url  # noqa: E402
 
 N_SOURCES = 1_000_000
 N_GALAXIES = 20_000_000
 N_GALAXIES_SHORT = 2_000_000
 NPIX29 = 12 * 4**29
 SR_PER_PIX29 = 4 * 3.141592653589793 / NPIX29
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        sys.exit("set DATABASE_URL; the benchmark works in <name>_bench next to it")
-    parts = urlsplit(base)
-    name = parts.path.lstrip("/") + "_bench"
-    import psycopg
-
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 def timed(fn, repeat: int = 7, warmup: bool = True) -> tuple[float, object]:
@@ -75,7 +60,7 @@ def main() -> None:
     HA_TIMEOUT_S = args.ha_timeout
     n_gal = N_GALAXIES_SHORT if args.short else N_GALAXIES
 
-    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ["DATABASE_URL"] = bench_database_url("bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
     import django
 

@@ -25,10 +25,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.benchdb import bench_database_url  # noqa: E402
 
 N_CANDIDATES = 1_000_000
 N_TARGETS = 400_000
@@ -37,22 +38,6 @@ N_GROUPS = 100
 POINTS_PER_TARGET = 12
 REPEAT = 30
 BUDGET_MS = 300.0
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        sys.exit("set DATABASE_URL; the benchmark works in <name>_bench_scanning next to it")
-    parts = urlsplit(base)
-    name = parts.path.lstrip("/") + "_bench_scanning"
-    import psycopg
-
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 def load(n_candidates: int, n_targets: int) -> None:
@@ -211,7 +196,7 @@ def main() -> None:
     factor = SHORT_FACTOR if args.short else 1
     n_candidates, n_targets = N_CANDIDATES // factor, N_TARGETS // factor
 
-    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ["DATABASE_URL"] = bench_database_url("bench_scanning")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
     import django
 
