@@ -82,7 +82,8 @@ class CandidateList(APIView):
         description=(
             "Candidates that passed the filters of your groups, newest first by default. "
             "Defaults: window=24h, saved=unsaved (not saved to any of your groups), rejected "
-            "hidden. Sort by 'passed' or an annotation key (numeric values only). Pages are "
+            "hidden. Sort by 'passed' (observation time), 'arrived' (ingest time) or an "
+            "annotation key (numeric values only). Pages are "
             "keyset-paginated: follow `next` (or pass `cursor`)."
         ),
     )
