@@ -180,6 +180,8 @@ FORMAT_MODULE_PATH = ["tom_base.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", str(VAR_DIR / "static"))
+# WhiteNoise warns about a missing STATIC_ROOT even when it serves from the apps' folders.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.str("MEDIA_ROOT", str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
