@@ -28,6 +28,7 @@ from accounts.access import groups_of, visible_to
 from sources.models import (
     Candidate,
     Classification,
+    ClassificationVote,
     Filter,
     Photometry,
     Rejection,
@@ -117,6 +118,11 @@ class QueueForm(forms.Form):
         choices=[("unsaved", "not saved to my groups"), ("saved", "saved"), ("all", "all")],
     )
     saved_group = forms.IntegerField(required=False, help_text="with saved=saved: this group")
+    labelled = forms.ChoiceField(
+        required=False,
+        choices=[("", "any"), ("yes", "labelled"), ("no", "not labelled")],
+        help_text="labelled: a person classified the source or voted on a classification",
+    )
     class_in = MultiValueField(required=False, help_text="classification labels to include")
     class_out = MultiValueField(required=False, help_text="classification labels to exclude")
     ann = forms.CharField(required=False, help_text="annotation key for a range")
@@ -155,6 +161,7 @@ class QueueForm(forms.Form):
             until=data["until"],
             saved=data["saved"] or "unsaved",
             saved_group=data["saved_group"],
+            labelled=data["labelled"] or None,
             class_in=data["class_in"],
             class_out=data["class_out"],
             annotation=data["ann"] or None,
@@ -184,6 +191,7 @@ class QueueParams:
     until: datetime | None = None
     saved: str = "unsaved"
     saved_group: int | None = None
+    labelled: str | None = None
     class_in: list[str] = field(default_factory=list)
     class_out: list[str] = field(default_factory=list)
     annotation: str | None = None
@@ -260,6 +268,11 @@ def queue_queryset(user, params: QueueParams, now: datetime | None = None) -> Qu
         queryset = queryset.filter(~Exists(rejections))
 
     labels = Classification.objects.filter(target_id=OuterRef("target_id"))
+    if params.labelled:
+        is_labelled = Exists(labels.filter(author__isnull=False)) | Exists(
+            ClassificationVote.objects.filter(classification__target_id=OuterRef("target_id"))
+        )
+        queryset = queryset.filter(is_labelled if params.labelled == "yes" else ~is_labelled)
     if params.class_in:
         queryset = queryset.filter(Exists(labels.filter(label__in=params.class_in)))
     if params.class_out:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from sources import actions
-from sources.models import Classification, Filter, Taxonomy
+from sources.models import Classification, ClassificationVote, Filter, Taxonomy
 from sources.queries import QueueError, QueueParams, parse_queue_params, scanning_page
 from tests.sources.conftest import make_candidate, make_target, names
 
@@ -98,6 +98,29 @@ def test_it_includes_and_excludes_classifications(alice, group_a, filter_a):
     )
     assert page(alice, class_in=["SN candidate"]) == ["ZTFsn"]
     assert page(alice, class_out=["SN candidate"]) == ["ZTFother"]
+
+
+def test_it_separates_labelled_sources_from_unlabelled_ones(alice, bob, group_a, filter_a):
+    taxonomy = Taxonomy.objects.create(name="T-labelled", version="1", hierarchy={})
+    by_stream, by_person, voted, untouched = (
+        make_target(name, [group_a]) for name in ("ZTFstream", "ZTFperson", "ZTFvoted", "ZTFnone")
+    )
+    for target in (by_stream, by_person, voted, untouched):
+        make_candidate(target, filter_a)
+    # A stream's label does not make a source labelled; a person's label or vote does.
+    Classification.objects.create(
+        target=by_stream, taxonomy=taxonomy, label="SN", author_name="Fink ZTF", alert_id=1
+    )
+    Classification.objects.create(
+        target=by_person, taxonomy=taxonomy, label="SN Ia", author=alice, author_name="alice"
+    )
+    streamed = Classification.objects.create(
+        target=voted, taxonomy=taxonomy, label="KN", author_name="Fink ZTF", alert_id=2
+    )
+    ClassificationVote.objects.create(classification=streamed, voter=bob, vote=1)
+    assert sorted(page(alice, labelled="yes")) == ["ZTFperson", "ZTFvoted"]
+    assert sorted(page(alice, labelled="no")) == ["ZTFnone", "ZTFstream"]
+    assert len(page(alice)) == 4
 
 
 def test_it_keeps_an_annotation_range_and_ignores_non_numbers(alice, group_a, filter_a):
