@@ -23,10 +23,13 @@ db = embedded.start_postgres()
 redis_url = embedded.start_redis()
 with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"],
                      autocommit=True) as connection:
+    # Concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog: take turns.
+    connection.execute("SELECT pg_advisory_lock(7)")
     connection.execute("CREATE TABLE IF NOT EXISTS marker (n int)")
     connection.execute("INSERT INTO marker VALUES (1)")
     rows = connection.execute("SELECT count(*) FROM marker").fetchone()[0]
     started = str(connection.execute("SELECT pg_postmaster_start_time()").fetchone()[0])
+    connection.execute("SELECT pg_advisory_unlock(7)")
 client = redis.Redis(unix_socket_path=redis_url.removeprefix("unix://"))
 client.incr("uses")
 print(json.dumps({"rows": rows, "redis": redis_url, "redis_pid": client.info()["process_id"],
