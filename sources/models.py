@@ -72,7 +72,15 @@ class Photometry(models.Model):
 
     ``measurement_key`` identifies the physical measurement (instrument, band, kind,
     time), so the same point arriving in an alert, in a later alert's history or in a
-    replay is one row.
+    replay is one row. Keys grow with time within a band, so ``(target,
+    measurement_key)`` order is time order: the unique index serves light curves too.
+
+    This is the largest table (an LSST alert brings hundreds of history points), so it
+    carries two indexes only, and its foreign keys are not enforced by per-row database
+    triggers (one per inserted row, checked at commit, cost the ingest a third of its
+    time). Integrity is kept instead by the writers: deletions cascade through Django,
+    and the bulk ingest holds a ``FOR KEY SHARE`` lock on every target of its batch
+    (see :mod:`brokers.fink.ingest`), which is the lock such a trigger would take.
     """
 
     ORIGINS = [
@@ -82,7 +90,10 @@ class Photometry(models.Model):
         ("upload", "upload"),
     ]
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="photometry")
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="photometry",
+        db_index=False, db_constraint=False,  # the unique index leads with target
+    )  # fmt: skip
     mjd = models.FloatField(help_text="Modified Julian Date (days)")
     band = models.CharField(max_length=20, help_text="sncosmo band name")
     instrument = models.CharField(max_length=40)
@@ -97,6 +108,7 @@ class Photometry(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         help_text="uploader; empty for points from a stream",
+        db_index=False, db_constraint=False,  # indexed where set: see Meta
     )  # fmt: skip
     created = models.DateTimeField(auto_now_add=True)
 
@@ -107,7 +119,11 @@ class Photometry(models.Model):
                 fields=["target", "measurement_key"], name="photometry_unique_measurement"
             )
         ]
-        indexes = [models.Index(fields=["target", "mjd"], name="photometry_target_mjd_idx")]
+        indexes = [
+            models.Index(
+                fields=["owner"], condition=Q(owner__isnull=False), name="photometry_owner_idx"
+            )
+        ]
 
 
 class TargetSummary(models.Model):
@@ -187,7 +203,9 @@ class Cutout(models.Model):
 
     KINDS = [("science", "science"), ("template", "template"), ("difference", "difference")]
 
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="cutouts")
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="cutouts", db_index=False
+    )  # cutout_target_idx leads with target
     alert_id = models.BigIntegerField()
     kind = models.CharField(max_length=10, choices=KINDS)
     fits = models.BinaryField()

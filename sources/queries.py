@@ -523,15 +523,20 @@ def light_curves(
     target_ids: list[int], latest: int | None = None
 ) -> dict[int, list[LightCurvePoint]]:
     """Photometry of several targets in one query, by target, in time order; with
-    ``latest``, only each target's ``latest`` most recent points (what a card draws)."""
+    ``latest``, only each target's ``latest`` most recent points (what a card draws).
+
+    Ordered by ``measurement_key``, which is time order (see ``Photometry``), so the
+    unique ``(target, measurement_key)`` index feeds the window without a sort."""
     curves: dict[int, list[LightCurvePoint]] = defaultdict(list)
     rows = Photometry.objects.filter(target_id__in=target_ids)
     if latest is not None:
         rows = rows.annotate(
-            recency=Window(RowNumber(), partition_by=[F("target_id")], order_by=F("mjd").desc())
+            recency=Window(
+                RowNumber(), partition_by=[F("target_id")], order_by=F("measurement_key").desc()
+            )
         ).filter(recency__lte=latest)
     columns = ("target_id", "mjd", "band", "flux", "fluxerr", "mag", "magerr", "limiting_mag")
-    for target_id, *point in rows.order_by("target_id", "mjd").values_list(*columns):
+    for target_id, *point in rows.order_by("target_id", "measurement_key").values_list(*columns):
         curves[target_id].append(LightCurvePoint(*point))
     return curves
 

@@ -4,7 +4,8 @@ One call of :func:`ingest_batch` is one transaction: targets, group permissions,
 target summaries, photometry (with histories), candidates, classifications, cutouts,
 the raw-alert archive and the quarantined records of the batch are written with a
 handful of set-based statements (``INSERT … SELECT FROM unnest(arrays) ON CONFLICT``,
-and ``COPY`` into a temporary table for photometry), never one round trip per row.
+and binary ``COPY`` of the rows known to be new: photometry, cutouts, archive), never
+one round trip per row.
 
 Every write is keyed on a unique constraint, so replaying alerts (a consumer restart,
 a file ingested twice) changes nothing:
@@ -217,6 +218,83 @@ def _insert_new_rows(
         cursor.execute("RELEASE SAVEPOINT ingest_direct_copy")
 
 
+PHOTOMETRY_COLUMNS = [
+    "target_id", "measurement_key", "mjd", "band", "instrument", "flux", "fluxerr", "mag",
+    "magerr", "limiting_mag", "origin", "alert_id", "created",
+]  # fmt: skip
+PHOTOMETRY_TYPES = [
+    "int4", "int8", "float8", "text", "text", "float8", "float8", "float8", "float8",
+    "float8", "text", "int8", "timestamptz",
+]  # fmt: skip
+# A concurrent consumer storing some of the same points makes a COPY fail; each retry
+# re-reads what is stored. More than a few in a row means something else is wrong.
+PHOTOMETRY_ATTEMPTS = 5
+
+
+def _write_photometry(
+    cursor,
+    best: dict[tuple[int, int], PhotometryPoint],
+    new_target_ids: set[int],
+    now: datetime,
+) -> list[tuple[int, int]]:
+    """Store the points not stored yet, straight into the table by binary COPY; upgrade
+    stored history points that arrived as an alert's own measurement. Return the
+    (target id, measurement key) of the points inserted, sorted.
+
+    Points of targets created by this transaction are new by construction; for the
+    others, one index lookup per point finds what is stored. That costs no writes,
+    where ``INSERT … ON CONFLICT`` writes every row speculatively.
+    """
+    maybe_stored = [key for key in best if key[0] not in new_target_ids]
+    columns = ", ".join(PHOTOMETRY_COLUMNS)
+    for _attempt in range(PHOTOMETRY_ATTEMPTS):
+        stored: dict[tuple[int, int], str] = {}
+        if maybe_stored:
+            cursor.execute(
+                """
+                SELECT p.target_id, p.measurement_key, p.origin
+                FROM unnest(%s::int[], %s::bigint[]) AS k(target_id, measurement_key)
+                JOIN sources_photometry p USING (target_id, measurement_key)
+                """,
+                [[key[0] for key in maybe_stored], [key[1] for key in maybe_stored]],
+            )
+            stored = {(t, k): origin for t, k, origin in cursor.fetchall()}
+        new = sorted(key for key in best if key not in stored)
+        cursor.execute("SAVEPOINT ingest_photometry")
+        try:
+            with cursor.copy(
+                f"COPY sources_photometry ({columns}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(PHOTOMETRY_TYPES)
+                write_row = copy.write_row
+                for key in new:
+                    write_row((*key, *best[key][:10], now))
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT ingest_photometry")
+            continue
+        cursor.execute("RELEASE SAVEPOINT ingest_photometry")
+        break
+    else:
+        raise RuntimeError(
+            f"photometry kept colliding with concurrent writers ({PHOTOMETRY_ATTEMPTS} tries)"
+        )
+    upgrades = sorted(
+        key for key, origin in stored.items() if origin != "alert" and best[key][8] == "alert"
+    )
+    if upgrades:
+        cursor.execute(
+            """
+            UPDATE sources_photometry p SET origin = 'alert', alert_id = u.alert_id
+            FROM unnest(%s::int[], %s::bigint[], %s::bigint[])
+                AS u(target_id, measurement_key, alert_id)
+            WHERE p.target_id = u.target_id AND p.measurement_key = u.measurement_key
+              AND p.origin <> 'alert'
+            """,
+            [[k[0] for k in upgrades], [k[1] for k in upgrades], [best[k][9] for k in upgrades]],
+        )
+    return new
+
+
 def _quarantine(cursor, rejected: Sequence[RejectedRecord], survey: str) -> int:
     cursor.execute(
         """
@@ -269,12 +347,19 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         SELECT name, 'SIDEREAL', now(), now(), 'PRIVATE', ra, dec, 2000.0, '', '', ''
         FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(name, ra, dec)
         ON CONFLICT (name) DO NOTHING
+        RETURNING id
         """,
         [names, ras, decs],
     )
-    report.new_targets = cursor.rowcount
+    new_target_ids = {row[0] for row in cursor.fetchall()}
+    report.new_targets = len(new_target_ids)
+    # KEY SHARE: no target of the batch can be deleted before this transaction ends. It is
+    # the lock a foreign-key trigger would take per row; photometry has none (see
+    # sources.models.Photometry), so it is taken here once per target.
     cursor.execute(
-        "SELECT name, id FROM tom_targets_basetarget WHERE name = ANY(%s::text[])", [names]
+        "SELECT name, id FROM tom_targets_basetarget WHERE name = ANY(%s::text[]) "
+        "ORDER BY name FOR KEY SHARE",
+        [names],
     )
     target_ids: dict[str, int] = dict(cursor.fetchall())
     ids_sorted = [target_ids[n] for n in names]
@@ -302,60 +387,48 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
             kept = best.get(key)
             if kept is None or ORIGIN_RANK[point[8]] < ORIGIN_RANK[kept[8]]:
                 best[key] = point
-    _copy_binary(
-        cursor,
-        "ingest_photometry",
-        "target_id int, measurement_key bigint, mjd float8, band text, instrument text, "
-        "flux float8, fluxerr float8, mag float8, magerr float8, limiting_mag float8, "
-        "origin text, alert_id bigint",
-        ["int4", "int8", "float8", "text", "text", "float8", "float8", "float8", "float8",
-         "float8", "text", "int8"],
-        ((target_id, key, *p[:10]) for (target_id, key), p in sorted(best.items())),
-    )  # fmt: skip
+    new_points = _write_photometry(cursor, best, new_target_ids, now)
+    report.new_photometry = len(new_points)
 
-    healpix = healpix29(ras, decs)
+    # --- target summaries: position, detection span and count, from the new points
+    detections: dict[int, list] = {}  # target id -> [count, first mjd, last mjd]
+    for target_id, key in new_points:
+        point = best[target_id, key]
+        if point[3] is None or point[8] == "forced":  # no flux, or forced photometry
+            continue
+        span = detections.get(target_id)
+        if span is None:
+            detections[target_id] = [1, point[0], point[0]]
+        else:
+            span[0] += 1
+            span[1] = min(span[1], point[0])
+            span[2] = max(span[2], point[0])
+    empty = (0, None, None)
+    spans = [detections.get(target_id, empty) for target_id in ids_sorted]
     cursor.execute(
         """
-        WITH written AS (
-            INSERT INTO sources_photometry AS p
-                (target_id, measurement_key, mjd, band, instrument, flux, fluxerr, mag,
-                 magerr, limiting_mag, origin, alert_id, created)
-            SELECT target_id, measurement_key, mjd, band, instrument, flux, fluxerr, mag,
-                   magerr, limiting_mag, origin, alert_id, now()
-            FROM ingest_photometry
-            ORDER BY target_id, measurement_key
-            ON CONFLICT (target_id, measurement_key) DO UPDATE
-                SET origin = 'alert', alert_id = EXCLUDED.alert_id
-                WHERE EXCLUDED.origin = 'alert' AND p.origin <> 'alert'
-            RETURNING target_id, mjd, origin, flux IS NOT NULL AS measured, xmax = 0 AS inserted
-        ),
-        new_detections AS (
-            SELECT target_id,
-                   count(*) FILTER (WHERE inserted) AS n_new,
-                   count(*) FILTER (WHERE inserted AND measured AND origin <> 'forced') AS n_det,
-                   min(mjd) FILTER (WHERE measured AND origin <> 'forced') AS first_mjd,
-                   max(mjd) FILTER (WHERE measured AND origin <> 'forced') AS last_mjd
-            FROM written GROUP BY target_id
-        ),
-        summary AS (
-            INSERT INTO sources_targetsummary AS s
-                (target_id, healpix, first_detection_mjd, last_detection_mjd, n_detections,
-                 is_solar_system)
-            SELECT t.id, t.healpix, d.first_mjd, d.last_mjd, coalesce(d.n_det, 0), t.sso
-            FROM unnest(%s::int[], %s::bigint[], %s::bool[]) AS t(id, healpix, sso)
-            LEFT JOIN new_detections d ON d.target_id = t.id
-            ORDER BY t.id
-            ON CONFLICT (target_id) DO UPDATE SET
-                first_detection_mjd = LEAST(s.first_detection_mjd, EXCLUDED.first_detection_mjd),
-                last_detection_mjd = GREATEST(s.last_detection_mjd, EXCLUDED.last_detection_mjd),
-                n_detections = s.n_detections + EXCLUDED.n_detections,
-                is_solar_system = s.is_solar_system OR EXCLUDED.is_solar_system
-        )
-        SELECT coalesce(sum(n_new), 0) FROM new_detections
+        INSERT INTO sources_targetsummary AS s
+            (target_id, healpix, first_detection_mjd, last_detection_mjd, n_detections,
+             is_solar_system)
+        SELECT id, healpix, first_mjd, last_mjd, n_det, sso
+        FROM unnest(%s::int[], %s::bigint[], %s::bool[], %s::int[], %s::float8[], %s::float8[])
+            AS t(id, healpix, sso, n_det, first_mjd, last_mjd)
+        ORDER BY id
+        ON CONFLICT (target_id) DO UPDATE SET
+            first_detection_mjd = LEAST(s.first_detection_mjd, EXCLUDED.first_detection_mjd),
+            last_detection_mjd = GREATEST(s.last_detection_mjd, EXCLUDED.last_detection_mjd),
+            n_detections = s.n_detections + EXCLUDED.n_detections,
+            is_solar_system = s.is_solar_system OR EXCLUDED.is_solar_system
         """,
-        [ids_sorted, [int(h) for h in healpix], [solar[n] for n in names]],
+        [
+            ids_sorted,
+            [int(h) for h in healpix29(ras, decs)],
+            [solar[n] for n in names],
+            [span[0] for span in spans],
+            [span[1] for span in spans],
+            [span[2] for span in spans],
+        ],
     )
-    report.new_photometry = int(cursor.fetchone()[0])
 
     # --- classifications by the stream, visible to the stream's group
     classified = [r.alert for r in batch if r.alert.classification is not None]

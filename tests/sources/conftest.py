@@ -102,7 +102,7 @@ def add_photometry(target: Target, n: int = 3, band: str = "ztfg") -> None:
                 mag=18.9 - 0.01 * i,
                 magerr=0.05,
                 origin="alert",
-                measurement_key=i * 10 + 1,
+                measurement_key=round((61000.0 + i) * 1e6) * 64 + 1,  # time-ordered, as stored
             )
             for i in range(n)
         ]
@@ -114,7 +114,7 @@ def add_photometry(target: Target, n: int = 3, band: str = "ztfg") -> None:
                 instrument="ZTF",
                 limiting_mag=20.1,
                 origin="history",
-                measurement_key=999_999,
+                measurement_key=round(60990.0 * 1e6) * 64 + 2,
             )
         ]
     )
