@@ -271,6 +271,7 @@ def _write_photometry(
                     write_row((*key, *best[key][:10], now))
         except psycopg.errors.UniqueViolation:
             cursor.execute("ROLLBACK TO SAVEPOINT ingest_photometry")
+            maybe_stored = list(best)  # after a collision, look every point up
             continue
         cursor.execute("RELEASE SAVEPOINT ingest_photometry")
         break
