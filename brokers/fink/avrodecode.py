@@ -162,13 +162,14 @@ class AlertDecoder:
     """Decode schemaless Avro alert values of one writer schema.
 
     ``decode(value)`` returns the record with history entries projected to
-    :data:`HISTORY_FIELDS` (compiled path) or in full (fastavro fallback); raises
-    :class:`~brokers.fink.parsing.AlertRejected` (``truncated``/``undecodable``)
-    exactly like :func:`brokers.fink.wire.decode_message`.
+    :data:`HISTORY_FIELDS` (compiled path; fastavro in full where the extension is
+    unavailable); ``decode(value, complete=True)`` returns every field (fastavro).
+    Damaged values raise :class:`~brokers.fink.parsing.AlertRejected`: ``truncated``
+    when the bytes end early, ``undecodable`` otherwise (garbage, trailing bytes).
     """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self._parsed = fastavro.parse_schema(dict(schema))
+        self.parsed_schema = fastavro.parse_schema(dict(schema))
         self._module = _load_extension()
         self._root = _compile(self._module, dict(schema), {}) if self._module is not None else None
 
@@ -176,29 +177,38 @@ class AlertDecoder:
     def compiled(self) -> bool:
         return self._root is not None
 
-    def decode(self, value: bytes) -> dict[str, Any]:
+    def decode(self, value: bytes, *, complete: bool = False) -> dict[str, Any]:
+        """The record encoded by the whole of ``value``."""
         if not value:
             raise AlertRejected("undecodable", "empty message value")
-        if self._root is None:
-            return self._decode_fastavro(value)
-        try:
-            record, consumed = self._module.decode(value, self._root)
-        except EOFError as exc:
-            raise AlertRejected("truncated", str(exc)) from exc
-        except (ValueError, UnicodeDecodeError, IndexError, TypeError) as exc:
-            raise AlertRejected("undecodable", f"{type(exc).__name__}: {exc}") from exc
-        if consumed != len(value):
-            raise AlertRejected("undecodable", f"{len(value) - consumed} trailing bytes")
+        record, end = self.decode_at(value, 0, complete=complete)
+        if end != len(value):
+            raise AlertRejected("undecodable", f"{len(value) - end} trailing bytes")
         return record
 
-    def _decode_fastavro(self, value: bytes) -> dict[str, Any]:
-        stream = io.BytesIO(value)
-        try:
-            record = fastavro.schemaless_reader(stream, self._parsed, None)
-        except EOFError as exc:
-            raise AlertRejected("truncated", str(exc)) from exc
-        except Exception as exc:
-            raise AlertRejected("undecodable", f"{type(exc).__name__}: {exc}") from exc
-        if stream.tell() != len(value):
-            raise AlertRejected("undecodable", f"{len(value) - stream.tell()} trailing bytes")
-        return record
+    def decode_at(
+        self, data: bytes, start: int, *, complete: bool = False
+    ) -> tuple[dict[str, Any], int]:
+        """The record encoded in ``data`` from ``start`` (records of a container block
+        follow each other), and the offset where it ends."""
+        if complete or self._root is None:
+            stream = io.BytesIO(data)
+            stream.seek(start)
+            try:
+                record = fastavro.schemaless_reader(stream, self.parsed_schema, None)
+            except EOFError as exc:
+                raise AlertRejected("truncated", str(exc)) from exc
+            except Exception as exc:  # fastavro raises many types on corrupted bytes
+                raise AlertRejected("undecodable", f"{type(exc).__name__}: {exc}") from exc
+            end = stream.tell()
+        else:
+            try:
+                record, consumed = self._module.decode(memoryview(data)[start:], self._root)
+            except EOFError as exc:
+                raise AlertRejected("truncated", str(exc)) from exc
+            except (ValueError, UnicodeDecodeError, IndexError, TypeError) as exc:
+                raise AlertRejected("undecodable", f"{type(exc).__name__}: {exc}") from exc
+            end = start + consumed
+        if not isinstance(record, dict):
+            raise AlertRejected("wrong_schema", "top-level Avro type is not a record")
+        return record, end

@@ -10,6 +10,11 @@ Delivery guarantee (at-least-once reading, exactly-once effect):
    committed transaction, idempotent writes);
 4. only then commit, synchronously, each partition's last offset + 1.
 
+Steps 1 and 2 of the next batch overlap step 3 of the current one: a single writer thread
+stores batches in order while the polling thread decodes (the writer mostly waits on
+PostgreSQL, which works on the other core). Offsets are still committed in order, each
+only once its own batch is stored, so at most two batches are ever uncommitted.
+
 A crash anywhere before step 4 replays the batch on restart, and since every write is
 idempotent the replay changes nothing. A database outage (``OperationalError`` /
 ``InterfaceError``) makes the consumer wait with exponential backoff and retry the
@@ -24,6 +29,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,19 +130,26 @@ class FinkStreamConsumer:
             config.servers,
             config.group_id,
         )
+        writer = ThreadPoolExecutor(1, thread_name_prefix=f"{config.name}-writer")
+        in_flight: tuple[Batch, Future[bool]] | None = None
         try:
             while not self.stopping:
-                batch = self.poll_batch()
+                batch = self.poll_batch()  # decoded while the previous batch is stored
+                if in_flight is not None:
+                    finishing, in_flight = in_flight, None
+                    if not self._finish(*finishing):
+                        break  # stopping while the database was down: nothing committed
                 if batch is None:
                     self._idle()
                     continue
-                if not self.store(batch):
-                    break  # stopping while the database was down: nothing committed
-                self.commit(batch)
-                self.totals["batches"] += 1
-                if max_batches is not None and self.totals["batches"] >= max_batches:
+                in_flight = (batch, writer.submit(self.store, batch))
+                if max_batches is not None and self.totals["batches"] + 1 >= max_batches:
                     break
+            if in_flight is not None:
+                self._finish(*in_flight)
         finally:
+            writer.submit(db.connections.close_all).result()  # the writer's own connection
+            writer.shutdown()
             self._consumer.close()  # leaves the group: partitions move at once
             if self.metrics:
                 self._safe_metrics(self.metrics.stopped)
@@ -175,7 +188,9 @@ class FinkStreamConsumer:
             raw = message.value() or b""
             timestamp = _kafka_timestamp(message)
             try:
-                record = decode_message(raw, message.key(), schema_cache=self.schema_cache)
+                record = decode_message(
+                    raw, message.key(), schema_cache=self.schema_cache, complete=False
+                )
                 alert = parse_alert(record, survey, topic)
             except AlertRejected as rejection:
                 batch.rejected.append(
@@ -256,6 +271,15 @@ class FinkStreamConsumer:
                 stored=len(batch.alerts),
             )
         logger.info("%s: stored batch %s", self.config.name, stats)
+        return True
+
+    def _finish(self, batch: Batch, stored: Future[bool]) -> bool:
+        """Wait for ``batch``'s transaction, then commit its offsets; False if it was
+        abandoned (stopping during a database outage)."""
+        if not stored.result():
+            return False
+        self.commit(batch)
+        self.totals["batches"] += 1
         return True
 
     def commit(self, batch: Batch) -> None:

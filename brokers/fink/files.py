@@ -53,7 +53,7 @@ def ingest_files(
             unreadable.append(str(path))
             continue
         consumed = 0
-        for index, item in enumerate(read_avro_file_with_bytes(Path(path))):
+        for index, item in enumerate(read_avro_file_with_bytes(Path(path), complete=False)):
             if isinstance(item, AlertRejected):
                 rejected.append(
                     RejectedRecord(

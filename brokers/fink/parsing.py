@@ -1067,18 +1067,32 @@ def _at_end(stream: IO[bytes]) -> bool:
 
 
 def read_avro_file(path_or_fileobj: str | Path | IO[bytes]) -> Iterator[dict | AlertRejected]:
-    """Yield the records of an Avro container file, then a rejection if it is damaged.
+    """Yield the records of an Avro container file (every field), then a rejection if it
+    is damaged; see :func:`read_avro_file_with_bytes`."""
+    for item in read_avro_file_with_bytes(path_or_fileobj, complete=True):
+        yield item if isinstance(item, AlertRejected) else item[0]
 
-    Records decoded before the damage are yielded; a truncated file ends with
-    ``AlertRejected('truncated')``, bytes that are not Avro with
-    ``AlertRejected('undecodable')``. Never raises for bad content (an unreadable
-    path still raises ``OSError``).
+
+def read_avro_file_with_bytes(
+    path_or_fileobj: str | Path | IO[bytes], *, complete: bool = True
+) -> Iterator[tuple[dict, bytes] | AlertRejected]:
+    """Yield ``(record, raw)`` for each record of an Avro container file, where ``raw``
+    is the record's own schemaless Avro encoding (what Fink sends as a Kafka message
+    value), sliced from the container block without re-encoding: the ingest archives it.
+
+    ``complete=False`` decodes history entries to the fields the ingest reads only
+    (:class:`brokers.fink.avrodecode.AlertDecoder`). Records decoded before any damage
+    are yielded; a truncated file ends with ``AlertRejected('truncated')``, bytes that
+    are not Avro with ``AlertRejected('undecodable')``. Never raises for bad content
+    (an unreadable path still raises ``OSError``).
     """
     import fastavro  # local: keeps this module importable where fastavro is absent
 
+    from brokers.fink.avrodecode import AlertDecoder  # local: it imports this module
+
     if isinstance(path_or_fileobj, (str, Path)):
         with open(path_or_fileobj, "rb") as stream:
-            yield from read_avro_file(stream)
+            yield from read_avro_file_with_bytes(stream, complete=complete)
         return
     stream = path_or_fileobj
     magic = stream.read(len(AVRO_MAGIC))
@@ -1093,53 +1107,9 @@ def read_avro_file(path_or_fileobj: str | Path | IO[bytes]) -> Iterator[dict | A
     else:  # sockets, pipes: fastavro needs the magic again
         stream = io.BytesIO(magic + stream.read())
     try:
-        reader = fastavro.reader(stream)
-    except Exception as exc:  # fastavro raises many types on bad headers
-        yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
-        return
-    records = iter(reader)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except EOFError as exc:
-            yield AlertRejected("truncated", str(exc))
-            return
-        except Exception as exc:  # corrupted blocks raise arbitrary errors
-            yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
-            return
-        yield record
-
-
-def read_avro_file_with_bytes(
-    path_or_fileobj: str | Path | IO[bytes],
-) -> Iterator[tuple[dict, bytes] | AlertRejected]:
-    """Like :func:`read_avro_file`, but yield ``(record, raw)`` where ``raw`` is the
-    record's own schemaless Avro encoding (what Fink sends as a Kafka message value),
-    sliced from the container block without re-encoding - the ingest archives it."""
-    import fastavro
-
-    if isinstance(path_or_fileobj, (str, Path)):
-        with open(path_or_fileobj, "rb") as stream:
-            yield from read_avro_file_with_bytes(stream)
-        return
-    stream = path_or_fileobj
-    magic = stream.read(len(AVRO_MAGIC))
-    if len(magic) < len(AVRO_MAGIC):
-        yield AlertRejected("truncated" if magic else "undecodable", "file shorter than a header")
-        return
-    if magic != AVRO_MAGIC:
-        yield AlertRejected("undecodable", "not an Avro container (bad magic)")
-        return
-    if stream.seekable():
-        stream.seek(stream.tell() - len(AVRO_MAGIC))
-    else:
-        stream = io.BytesIO(magic + stream.read())
-    try:
         blocks = fastavro.block_reader(stream)
-        schema = fastavro.parse_schema(blocks.writer_schema)
-    except Exception as exc:
+        decoder = AlertDecoder(blocks.writer_schema)
+    except Exception as exc:  # fastavro raises many types on bad headers
         yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
         return
     block_iter = iter(blocks)
@@ -1147,18 +1117,21 @@ def read_avro_file_with_bytes(
         try:
             block = next(block_iter)
             data = block.bytes_.getvalue()
-            buffer = io.BytesIO(data)
-            decoded = []
+            decoded, start = [], 0
             for _ in range(block.num_records):
-                start = buffer.tell()
-                record = fastavro.schemaless_reader(buffer, schema, None)
-                decoded.append((record, data[start : buffer.tell()]))
+                record, end = decoder.decode_at(data, start, complete=complete)
+                decoded.append((record, data[start:end]))
+                start = end
         except StopIteration:
             return
         except EOFError as exc:
             yield AlertRejected("truncated", str(exc))
             return
-        except Exception as exc:
+        except AlertRejected as exc:
+            truncated = exc.reason == "truncated" or _at_end(stream)
+            yield AlertRejected("truncated" if truncated else exc.reason, exc.detail)
+            return
+        except Exception as exc:  # corrupted blocks raise arbitrary errors
             yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
             return
         yield from decoded
