@@ -37,6 +37,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django import db
 from django.db import InterfaceError, OperationalError
 
+from brokers.fink.avrodecode import compiled_decoder_available
 from brokers.fink.config import StreamConfig
 from brokers.fink.parsing import AlertRejected, parse_alert
 from brokers.fink.stream_metrics import StreamMetrics
@@ -132,6 +133,10 @@ class FinkStreamConsumer:
         )
         writer = ThreadPoolExecutor(1, thread_name_prefix=f"{config.name}-writer")
         in_flight: tuple[Batch, Future[bool]] | None = None
+        # Ready before the first message: the compiled decoder loaded here, and the writer
+        # connected and bootstrapped (or, if the database is down, retrying in store()).
+        compiled_decoder_available()
+        writer.submit(self._prepare_writer)
         try:
             while not self.stopping:
                 batch = self.poll_batch()  # decoded while the previous batch is stored
@@ -302,6 +307,14 @@ class FinkStreamConsumer:
         if self.metrics:
             self._safe_metrics(self.metrics.heartbeat)
         self._maybe_report_lag()
+
+    def _prepare_writer(self) -> None:
+        try:
+            self._ensure_bootstrapped()
+            db.connection.ensure_connection()
+        except DATABASE_ERRORS as error:
+            logger.warning("%s: database not ready yet (%s)", self.config.name, error)
+            db.connections.close_all()
 
     def _ensure_bootstrapped(self) -> None:
         if self._bootstrapped or not self.bootstrap:
