@@ -11,7 +11,7 @@ Pipelines timed (wall clock, from bytes to COMMIT):
 
 * ``overlapped``: what ``fink_stream`` does: this thread decodes and normalizes batch
   k+1 (the compiled projecting decoder of ``brokers.fink.avrodecode``) while one writer
-  thread stores batch k with ``ingest_batch``; batches of 500;
+  thread stores batch k with ``ingest_batch``; batches of 500 ZTF or 200 LSST alerts;
 * ``serial``: decode, then store, in turn;
 * ``fastavro``: one process decoding with plain fastavro (the decoder the parser author
   measured), for the record;
@@ -22,7 +22,7 @@ Runs on a scratch database ``<DATABASE NAME>_bench_ingest`` (created and migrate
 first use, emptied at start).
 
     .venv/bin/python bench/ingest.py            # 5,000 ZTF + 1,000 LSST alerts per pipeline
-    .venv/bin/python bench/ingest.py --short    # 1,000 ZTF + 200 LSST
+    .venv/bin/python bench/ingest.py --short    # 1,500 ZTF + 600 LSST
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ REAL_FILES = {
 }
 BUDGET = {"ztf": 1000.0, "lsst": 250.0}
 RATIO_BUDGET = 30.0
-BATCH = 500
+BATCH = {"ztf": 500, "lsst": 200}  # as config/fink_{ztf,lsst}.yaml
 TOPIC = {"ztf": "fink_bench_ztf", "lsst": "fink_bench_lsst"}
 
 # --------------------------------------------------------------------------- alerts
@@ -156,7 +156,7 @@ def run_pipeline(survey: str, schema: dict, values: list[bytes], mode: str) -> t
         # chunk k+1.
         with ThreadPoolExecutor(1) as writer:
             in_flight = None
-            for chunk in _chunks(values, BATCH):
+            for chunk in _chunks(values, BATCH[survey]):
                 decoded = _decode_chunk(chunk)
                 if in_flight is not None:
                     report.merge(in_flight.result())
@@ -165,7 +165,7 @@ def run_pipeline(survey: str, schema: dict, values: list[bytes], mode: str) -> t
                 report.merge(in_flight.result())
             writer.submit(db.connections.close_all).result()
     else:
-        for chunk in _chunks(values, BATCH):
+        for chunk in _chunks(values, BATCH[survey]):
             report.merge(store(_decode_chunk(chunk)))
     elapsed = time.perf_counter() - started
     assert report.quarantined == 0, report
@@ -226,7 +226,7 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="fewer alerts")
     parser.add_argument("--survey", choices=["ztf", "lsst"], action="append", help="default both")
     args = parser.parse_args()
-    n_alerts = {"ztf": 1000, "lsst": 200} if args.short else {"ztf": 5000, "lsst": 1000}
+    n_alerts = {"ztf": 1500, "lsst": 600} if args.short else {"ztf": 5000, "lsst": 1000}
     n_baseline = {"ztf": 100, "lsst": 10} if args.short else {"ztf": 300, "lsst": 30}
 
     import django
@@ -235,9 +235,12 @@ def main() -> int:
     from brokers.fink.avrodecode import compiled_decoder_available
 
     scratch_database()
+    from brokers.fink.ingest import tune_garbage_collector
+
+    tune_garbage_collector()  # as fink_stream does
     compiled = compiled_decoder_available()
     print(f"compiled projecting decoder: {'yes' if compiled else 'NO (fastavro fallback)'}")
-    print(f"cores: {os.cpu_count()}, batch size {BATCH}")
+    print(f"cores: {os.cpu_count()}, batch sizes {BATCH}")
     failures = []
     next_id = 10**15
     for survey in args.survey or ("ztf", "lsst"):

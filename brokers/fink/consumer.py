@@ -135,8 +135,11 @@ class FinkStreamConsumer:
         in_flight: tuple[Batch, Future[bool]] | None = None
         # Ready before the first message: the compiled decoder loaded here, and the writer
         # connected and bootstrapped (or, if the database is down, retrying in store()).
+        from brokers.fink.ingest import tune_garbage_collector
+
         compiled_decoder_available()
         writer.submit(self._prepare_writer)
+        tune_garbage_collector()
         try:
             while not self.stopping:
                 batch = self.poll_batch()  # decoded while the previous batch is stored

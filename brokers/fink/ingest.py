@@ -22,7 +22,9 @@ written in a sorted order so that two transactions lock targets in the same orde
 
 from __future__ import annotations
 
+import gc
 import json
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -37,7 +39,14 @@ from django.db import connection, transaction
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
 from brokers.fink.parsing import NormalizedAlert, PhotometryPoint
 
-__all__ = ["IngestReport", "ReceivedAlert", "RejectedRecord", "healpix29", "ingest_batch"]
+__all__ = [
+    "IngestReport",
+    "ReceivedAlert",
+    "RejectedRecord",
+    "healpix29",
+    "ingest_batch",
+    "tune_garbage_collector",
+]
 
 HEALPIX_ORDER = 29
 HEALPIX_NSIDE = 2**HEALPIX_ORDER
@@ -98,6 +107,21 @@ def healpix29(ra: Sequence[float], dec: Sequence[float]) -> np.ndarray:
     return healpy.ang2pix(
         HEALPIX_NSIDE, np.asarray(ra, float), np.asarray(dec, float), nest=True, lonlat=True
     ).astype(np.int64)
+
+
+def tune_garbage_collector() -> None:
+    """Make Python's cycle collector cheap for a long-running ingest process.
+
+    A batch allocates 10^5 to 10^6 short-lived objects (decoded records, points). Under
+    the default thresholds that triggers collections that traverse every object the
+    process holds, the ~10^6 of Django, astropy and the rest included, several times a
+    second: a fifth of the ingest time. Objects that exist after start-up are frozen
+    out of collection, and young objects are collected less often. Reference counting
+    still frees almost everything at once; only cyclic garbage waits longer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 # zstd level 1: ~0.2 ms for a ZTF alert (mostly already-gzipped stamps) and ~1.7 ms for an
@@ -379,10 +403,16 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         [setup.group_id, ids_sorted],
     )
 
-    # --- photometry: one row per (target, measurement_key), 'alert' origin preferred
+    # --- photometry: one row per (target, measurement_key), 'alert' origin preferred. An
+    # alert's own points are unique already; only a target with several alerts in the
+    # batch needs its points merged.
+    alerts_per_target = Counter(r.alert.object_name for r in batch)
     best: dict[tuple[int, int], PhotometryPoint] = {}
     for received in batch:
         target_id = target_ids[received.alert.object_name]
+        if alerts_per_target[received.alert.object_name] == 1:
+            best.update(((target_id, point[10]), point) for point in received.alert.photometry)
+            continue
         for point in received.alert.photometry:
             key = (target_id, point[10])
             kept = best.get(key)

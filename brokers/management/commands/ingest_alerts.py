@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from brokers.fink.bootstrap import DEFAULT_GROUP
 from brokers.fink.files import DEFAULT_BATCH_SIZE, ingest_files
+from brokers.fink.ingest import tune_garbage_collector
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
 
     def handle(self, *args, **options):
+        tune_garbage_collector()
         report, unreadable = ingest_files(
             options["paths"],
             survey=options["survey"],
