@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from tom_targets.models import Target
 
 
@@ -110,7 +111,7 @@ class Photometry(models.Model):
         help_text="uploader; empty for points from a stream",
         db_index=False, db_constraint=False,  # indexed where set: see Meta
     )  # fmt: skip
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(db_default=Now())  # set by the server: bulk COPY omits it
 
     class Meta:
         verbose_name_plural = "photometry"

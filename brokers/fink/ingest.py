@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 
 import healpy
 import numpy as np
@@ -242,14 +244,11 @@ def _insert_new_rows(
         cursor.execute("RELEASE SAVEPOINT ingest_direct_copy")
 
 
-PHOTOMETRY_COLUMNS = [
-    "target_id", "measurement_key", "mjd", "band", "instrument", "flux", "fluxerr", "mag",
-    "magerr", "limiting_mag", "origin", "alert_id", "created",
-]  # fmt: skip
-PHOTOMETRY_TYPES = [
-    "int4", "int8", "float8", "text", "text", "float8", "float8", "float8", "float8",
-    "float8", "text", "int8", "timestamptz",
-]  # fmt: skip
+# A stored point is the row ``(target_id, *point)``; ``created`` is the server's default.
+PHOTOMETRY_COLUMNS = ["target_id", *PhotometryPoint._fields]
+_COPY_TYPES = {"target_id": "int4", "band": "text", "instrument": "text", "origin": "text",
+               "alert_id": "int8", "measurement_key": "int8"}  # fmt: skip
+PHOTOMETRY_TYPES = [_COPY_TYPES.get(column, "float8") for column in PHOTOMETRY_COLUMNS]
 # A concurrent consumer storing some of the same points makes a COPY fail; each retry
 # re-reads what is stored. More than a few in a row means something else is wrong.
 PHOTOMETRY_ATTEMPTS = 5
@@ -259,7 +258,6 @@ def _write_photometry(
     cursor,
     best: dict[tuple[int, int], PhotometryPoint],
     new_target_ids: set[int],
-    now: datetime,
 ) -> list[tuple[int, int]]:
     """Store the points not stored yet, straight into the table by binary COPY; upgrade
     stored history points that arrived as an alert's own measurement. Return the
@@ -292,7 +290,7 @@ def _write_photometry(
                 copy.set_types(PHOTOMETRY_TYPES)
                 write_row = copy.write_row
                 for key in new:
-                    write_row((*key, *best[key][:10], now))
+                    write_row((key[0], *best[key]))
         except psycopg.errors.UniqueViolation:
             cursor.execute("ROLLBACK TO SAVEPOINT ingest_photometry")
             maybe_stored = list(best)  # after a collision, look every point up
@@ -418,22 +416,20 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
             kept = best.get(key)
             if kept is None or ORIGIN_RANK[point[8]] < ORIGIN_RANK[kept[8]]:
                 best[key] = point
-    new_points = _write_photometry(cursor, best, new_target_ids, now)
+    new_points = _write_photometry(cursor, best, new_target_ids)
     report.new_photometry = len(new_points)
 
     # --- target summaries: position, detection span and count, from the new points
-    detections: dict[int, list] = {}  # target id -> [count, first mjd, last mjd]
-    for target_id, key in new_points:
-        point = best[target_id, key]
-        if point[3] is None or point[8] == "forced":  # no flux, or forced photometry
-            continue
-        span = detections.get(target_id)
-        if span is None:
-            detections[target_id] = [1, point[0], point[0]]
-        else:
-            span[0] += 1
-            span[1] = min(span[1], point[0])
-            span[2] = max(span[2], point[0])
+    # (sorted by target, then key, which is time order)
+    detections: dict[int, tuple[int, float, float]] = {}
+    for target_id, keys in groupby(new_points, key=itemgetter(0)):
+        mjds = [
+            point[0]
+            for point in (best[key] for key in keys)
+            if point[3] is not None and point[8] != "forced"  # measured, not forced
+        ]
+        if mjds:
+            detections[target_id] = (len(mjds), min(mjds), max(mjds))
     empty = (0, None, None)
     spans = [detections.get(target_id, empty) for target_id in ids_sorted]
     cursor.execute(
