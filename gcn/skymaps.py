@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from sources.sky import healpix_index_order29
+
 ORDER_MAX = 29
 NSIDE_MAX = 1 << ORDER_MAX
 _SR_TO_DEG2 = (180.0 / math.pi) ** 2
@@ -175,15 +177,6 @@ class Localization:
 # --------------------------------------------------------------------------
 # Indexing helpers
 # --------------------------------------------------------------------------
-
-
-def healpix_index_order29(ra_deg: Any, dec_deg: Any) -> np.ndarray:
-    """Nested HEALPix index at order 29 (nside 2**29) of ICRS positions in degrees (int64)."""
-    import healpy as hp
-
-    ra = np.atleast_1d(np.asarray(ra_deg, dtype=np.float64))
-    dec = np.atleast_1d(np.asarray(dec_deg, dtype=np.float64))
-    return np.asarray(hp.ang2pix(NSIDE_MAX, ra, dec, nest=True, lonlat=True), dtype=np.int64)
 
 
 def uniq_to_order_ipix(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

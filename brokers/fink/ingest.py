@@ -32,26 +32,22 @@ from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 
-import healpy
-import numpy as np
 import psycopg
 import zstandard
 from django.db import connection, transaction
 
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
 from brokers.fink.parsing import NormalizedAlert, PhotometryPoint
+from sources.sky import healpix_index_order29
 
 __all__ = [
     "IngestReport",
     "ReceivedAlert",
     "RejectedRecord",
-    "healpix29",
     "ingest_batch",
     "tune_garbage_collector",
 ]
 
-HEALPIX_ORDER = 29
-HEALPIX_NSIDE = 2**HEALPIX_ORDER
 MJD_UNIX_EPOCH = 40587.0  # MJD of 1970-01-01T00:00:00
 SECONDS_PER_DAY = 86400.0
 ORIGIN_RANK = {"alert": 0, "history": 1, "forced": 2}
@@ -102,13 +98,6 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def healpix29(ra: Sequence[float], dec: Sequence[float]) -> np.ndarray:
-    """Nested HEALPix indices at order 29 of ICRS positions (degrees), as int64."""
-    return healpy.ang2pix(
-        HEALPIX_NSIDE, np.asarray(ra, float), np.asarray(dec, float), nest=True, lonlat=True
-    ).astype(np.int64)
 
 
 def tune_garbage_collector() -> None:
@@ -449,7 +438,7 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         """,
         [
             ids_sorted,
-            [int(h) for h in healpix29(ras, decs)],
+            healpix_index_order29(ras, decs).tolist(),
             [solar[n] for n in names],
             [span[0] for span in spans],
             [span[1] for span in spans],
