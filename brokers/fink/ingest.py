@@ -25,7 +25,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -210,27 +210,38 @@ def _insert_new_rows(
     """
     if not rows:
         return
-    names = ", ".join(columns)
-    cursor.execute("SAVEPOINT ingest_direct_copy")
-    try:
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.errors.UniqueViolation:
-        cursor.execute("ROLLBACK TO SAVEPOINT ingest_direct_copy")
+    if not _copy_unless_present(cursor, table, columns, types, rows):
         temp = f"ingest_{table}"
         pg_types = {"int4": "int", "int8": "bigint", "timestamptz": "timestamptz"}
         definition = ", ".join(
             f"{name} {pg_types.get(kind, kind)}" for name, kind in zip(columns, types, strict=True)
         )
         _copy_binary(cursor, temp, definition, types, rows)
+        names = ", ".join(columns)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
             f"ON CONFLICT {conflict} DO NOTHING"
         )
-    else:
-        cursor.execute("RELEASE SAVEPOINT ingest_direct_copy")
+
+
+def _copy_unless_present(
+    cursor, table: str, columns: list[str], types: list[str], rows: Iterable[tuple]
+) -> bool:
+    """Binary-COPY ``rows`` straight into ``table`` under a savepoint. False, with nothing
+    written, when one of them is already there (a unique violation: typically a
+    concurrent consumer stored it meanwhile)."""
+    cursor.execute("SAVEPOINT ingest_direct_copy")
+    try:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+    except psycopg.errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT ingest_direct_copy")
+        return False
+    cursor.execute("RELEASE SAVEPOINT ingest_direct_copy")
+    return True
 
 
 # A stored point is the row ``(target_id, *point)``; ``created`` is the server's default.
@@ -257,7 +268,6 @@ def _write_photometry(
     where ``INSERT … ON CONFLICT`` writes every row speculatively.
     """
     maybe_stored = [key for key in best if key[0] not in new_target_ids]
-    columns = ", ".join(PHOTOMETRY_COLUMNS)
     for _attempt in range(PHOTOMETRY_ATTEMPTS):
         stored: dict[tuple[int, int], str] = {}
         if maybe_stored:
@@ -271,21 +281,12 @@ def _write_photometry(
             )
             stored = {(t, k): origin for t, k, origin in cursor.fetchall()}
         new = sorted(key for key in best if key not in stored)
-        cursor.execute("SAVEPOINT ingest_photometry")
-        try:
-            with cursor.copy(
-                f"COPY sources_photometry ({columns}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(PHOTOMETRY_TYPES)
-                write_row = copy.write_row
-                for key in new:
-                    write_row((key[0], *best[key]))
-        except psycopg.errors.UniqueViolation:
-            cursor.execute("ROLLBACK TO SAVEPOINT ingest_photometry")
-            maybe_stored = list(best)  # after a collision, look every point up
-            continue
-        cursor.execute("RELEASE SAVEPOINT ingest_photometry")
-        break
+        rows = ((key[0], *best[key]) for key in new)
+        if _copy_unless_present(
+            cursor, "sources_photometry", PHOTOMETRY_COLUMNS, PHOTOMETRY_TYPES, rows
+        ):
+            break
+        maybe_stored = list(best)  # after a collision, look every point up
     else:
         raise RuntimeError(
             f"photometry kept colliding with concurrent writers ({PHOTOMETRY_ATTEMPTS} tries)"
