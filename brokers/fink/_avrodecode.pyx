@@ -4,13 +4,16 @@
 The schema is compiled once into a tree of ``Node`` objects. Decoding walks that tree
 over the raw buffer in C; fields outside the projection are *skipped* (the pointer
 advances, no Python object is built), which is where fastavro spends most of its time
-on Fink alerts (hundreds of history records of ~120 fields each).
+on Fink alerts (hundreds of history records of ~120 fields each). History arrays are
+decoded by column (``K_COLUMNS``): one typed buffer per kept field, no dict per entry.
 """
 
+from cpython cimport array
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_SetItem
 from cpython.list cimport PyList_Append
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.math cimport NAN
 from libc.string cimport memcpy
 
 # Node kinds
@@ -27,6 +30,14 @@ DEF K_ARRAY = 9
 DEF K_MAP = 10
 DEF K_UNION = 11
 DEF K_FIXED = 12
+DEF K_COLUMNS = 13  # array of records, decoded by column
+
+# Column kinds of a K_COLUMNS item record's fields
+DEF C_SKIP = 0
+DEF C_FLOAT = 1  # float64 values, NaN and a null flag where null
+DEF C_INT = 2  # int64 values, 0 and a null flag where null
+DEF C_TEXT = 3  # int32 codes into the distinct values seen (first seen, first code); -1: null
+DEF C_OBJECT = 4  # a list of Python values (types the column kind does not cover)
 
 
 class AvroDecodeError(ValueError):
@@ -43,6 +54,8 @@ cdef class Node:
     cdef public list names  # record field names, enum symbols
     cdef public list keep  # record: per field, True to build the value
     cdef public Py_ssize_t size  # fixed size
+    cdef public list columns  # K_COLUMNS item record: per field, its column kind (C_*)
+    cdef public object factory  # K_COLUMNS: factory(length, names, kinds, values, nulls, texts)
 
 
 cdef class _Reader:
@@ -106,7 +119,7 @@ cdef class _Reader:
             if index < 0 or index >= len(node.children):
                 raise AvroDecodeError("union index out of range")
             self.skip(<Node>node.children[index])
-        elif kind == K_ARRAY or kind == K_MAP:
+        elif kind == K_ARRAY or kind == K_MAP or kind == K_COLUMNS:
             child = <Node>node.children[0]
             while True:
                 n = self.read_long()
@@ -196,6 +209,8 @@ cdef class _Reader:
             if index < 0 or index >= len(node.names):
                 raise AvroDecodeError("enum index out of range")
             return node.names[index]
+        if kind == K_COLUMNS:
+            return self.read_columns(node)
         if kind == K_ARRAY:
             items = []
             child = <Node>node.children[0]
@@ -224,6 +239,122 @@ cdef class _Reader:
                     PyDict_SetItem(out, key, self.read(child))
             return out
         raise AvroDecodeError(f"unknown node kind {kind}")
+
+    cdef object read_columns(self, Node node):
+        """An array of records (``node.children[0]``: the record, or a union of it and
+        null) as one column per kept field; a null entry reads as null in every column."""
+        cdef Node items = <Node>node.children[0]
+        cdef Node record = items
+        cdef Node branch
+        cdef Py_ssize_t k, nfields, total = 0
+        cdef long long n, i, index
+        cdef int column_kind
+        cdef bint entry_is_null
+        cdef double d
+        cdef float f
+        cdef dict codes_k
+        cdef object text
+        cdef object code
+        if items.kind == K_UNION:
+            for branch in items.children:
+                if branch.kind == K_RECORD:
+                    record = branch
+        nfields = len(record.children)
+        cdef list kinds = record.columns
+        cdef list values = [], nulls = [], texts = [], codes = []
+        for k in range(nfields):
+            column_kind = kinds[k]
+            if column_kind == C_FLOAT:
+                values.append(array.array("d"))
+            elif column_kind == C_INT:
+                values.append(array.array("q"))
+            elif column_kind == C_TEXT:
+                values.append(array.array("i"))
+            elif column_kind == C_OBJECT:
+                values.append([])
+            else:
+                values.append(None)
+            nulls.append(array.array("b") if column_kind in (C_FLOAT, C_INT) else None)
+            texts.append([] if column_kind == C_TEXT else None)
+            codes.append({} if column_kind == C_TEXT else None)
+        while True:
+            n = self.read_long()
+            if n == 0:
+                break
+            if n < 0:
+                n = -n
+                self.read_long()  # block size in bytes
+            for k in range(nfields):
+                column_kind = kinds[k]
+                if column_kind == C_FLOAT or column_kind == C_INT or column_kind == C_TEXT:
+                    array.resize(<array.array>values[k], total + n)
+                if column_kind == C_FLOAT or column_kind == C_INT:
+                    array.resize(<array.array>nulls[k], total + n)
+            for i in range(n):
+                entry_is_null = False
+                if items.kind == K_UNION:
+                    index = self.read_long()
+                    if index < 0 or index >= len(items.children):
+                        raise AvroDecodeError("union index out of range")
+                    branch = <Node>items.children[index]
+                    if branch.kind == K_NULL:
+                        entry_is_null = True
+                    elif branch is not record:
+                        raise AvroDecodeError("unexpected array item type")
+                for k in range(nfields):
+                    column_kind = kinds[k]
+                    branch = <Node>record.children[k]
+                    if column_kind == C_SKIP:
+                        if not entry_is_null:
+                            self.skip(branch)
+                        continue
+                    if not entry_is_null and branch.kind == K_UNION:
+                        index = self.read_long()
+                        if index < 0 or index >= len(branch.children):
+                            raise AvroDecodeError("union index out of range")
+                        branch = <Node>branch.children[index]
+                    if entry_is_null or branch.kind == K_NULL:
+                        if column_kind == C_FLOAT:
+                            (<array.array>values[k]).data.as_doubles[total + i] = NAN
+                            (<array.array>nulls[k]).data.as_schars[total + i] = 1
+                        elif column_kind == C_INT:
+                            (<array.array>values[k]).data.as_longlongs[total + i] = 0
+                            (<array.array>nulls[k]).data.as_schars[total + i] = 1
+                        elif column_kind == C_TEXT:
+                            (<array.array>values[k]).data.as_ints[total + i] = -1
+                        else:
+                            (<list>values[k]).append(None)
+                        continue
+                    if column_kind == C_FLOAT:
+                        if branch.kind == K_DOUBLE:
+                            self.need(8)
+                            memcpy(&d, self.buf + self.pos, 8)
+                            self.pos += 8
+                        elif branch.kind == K_FLOAT:
+                            self.need(4)
+                            memcpy(&f, self.buf + self.pos, 4)
+                            self.pos += 4
+                            d = f
+                        else:
+                            d = <double>self.read_long()
+                        (<array.array>values[k]).data.as_doubles[total + i] = d
+                        (<array.array>nulls[k]).data.as_schars[total + i] = 0
+                    elif column_kind == C_INT:
+                        (<array.array>values[k]).data.as_longlongs[total + i] = self.read_long()
+                        (<array.array>nulls[k]).data.as_schars[total + i] = 0
+                    elif column_kind == C_TEXT:
+                        text = self.read(branch)
+                        codes_k = <dict>codes[k]
+                        code = codes_k.get(text)
+                        if code is None:
+                            code = len(codes_k)
+                            codes_k[text] = code
+                            (<list>texts[k]).append(text)
+                        (<array.array>values[k]).data.as_ints[total + i] = code
+                    else:
+                        (<list>values[k]).append(self.read(branch))
+            total += n
+        return node.factory(total, record.names, kinds, values, nulls, texts)
 
     cdef object read_string(self):
         cdef long long n = self.read_long()

@@ -6,43 +6,33 @@ Why: fastavro decodes ~200 real ZTF and ~20 real LSST alerts per second per core
 points), because it builds a Python object for every value. The ingest needs five
 fields of each history entry. :class:`AlertDecoder` compiles the writer schema once
 into a tree that a small Cython routine (``_avrodecode.pyx``) walks over the bytes:
-history entries keep only the fields in :data:`HISTORY_FIELDS`, everything else at
-the top level (Fink scores, cross-matches, the alert's own source, cutouts) is
-decoded in full, so annotations and the archive lose nothing (the raw bytes are
-archived anyway).
+history arrays (:data:`~brokers.fink.parsing.HISTORY_COLUMNS`) come out as
+:class:`~brokers.fink.columns.HistoryColumns`, one typed array per field the ingest
+reads, with no Python object per entry. Everything else at the top level (Fink scores,
+cross-matches, the alert's own source, cutouts) is decoded in full, so annotations and
+the archive lose nothing (the raw bytes are archived anyway).
 
-The extension is built on first use with Cython (a pinned dependency) into
-``var/build``; where it cannot be built (no C compiler), decoding falls back to
-fastavro with identical results for every field the ingest reads.
+The extension is built on first use (:mod:`brokers.fink.compiled`); where it cannot be
+built, decoding falls back to fastavro with identical results for every field the
+ingest reads.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import logging
-import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import fastavro
 
-from brokers.fink.parsing import AlertRejected
+from brokers.fink.columns import COLUMN_KIND_CODES, ColumnKind, HistoryColumns
+from brokers.fink.compiled import load_extension
+from brokers.fink.parsing import HISTORY_COLUMNS, AlertRejected
 
-__all__ = ["HISTORY_FIELDS", "AlertDecoder", "compiled_decoder_available"]
+__all__ = ["AlertDecoder", "compiled_decoder_available"]
 
 logger = logging.getLogger(__name__)
-
-# Array-of-record fields of the alert → the item fields the ingest reads.
-HISTORY_FIELDS: dict[str, frozenset[str]] = {
-    "prv_candidates": frozenset(
-        {"jd", "fid", "magpsf", "sigmapsf", "isdiffpos", "diffmaglim", "candid"}
-    ),
-    "prvDiaSources": frozenset({"midpointMjdTai", "psfFlux", "psfFluxErr", "band", "diaSourceId"}),
-    "prvDiaForcedSources": frozenset({"midpointMjdTai", "psfFlux", "psfFluxErr", "band"}),
-}
 
 _KINDS = {
     "null": 0,
@@ -61,58 +51,65 @@ _KINDS = {
     "fixed": 12,
 }
 _UNION = 11
-
-_module: Any = None
-_module_error: str | None = None
-
-
-def _build_dir() -> Path:
-    from icare_tom import embedded
-
-    return embedded.var_dir() / "build" / f"py{sys.version_info[0]}{sys.version_info[1]}"
-
-
-def _load_extension() -> Any:
-    """Import the compiled decoder, building it with Cython the first time."""
-    global _module, _module_error
-    if _module is not None or _module_error is not None:
-        return _module
-    if os.environ.get("ICARE_PURE_PYTHON_AVRO"):
-        _module_error = "disabled by ICARE_PURE_PYTHON_AVRO"
-        return None
-    try:
-        _module = importlib.import_module("brokers.fink._avrodecode")
-        return _module
-    except ImportError:
-        pass
-    try:
-        import pyximport
-
-        build_dir = _build_dir()
-        build_dir.mkdir(parents=True, exist_ok=True)
-        importers = pyximport.install(
-            build_dir=str(build_dir), language_level=3, inplace=False, pyimport=False
-        )
-        try:
-            _module = importlib.import_module("brokers.fink._avrodecode")
-        finally:
-            pyximport.uninstall(*importers)
-    except Exception as exc:  # no Cython, no compiler: fall back to fastavro
-        _module_error = f"{type(exc).__name__}: {exc}"
-        logger.warning("compiled Avro decoder unavailable (%s); using fastavro", _module_error)
-        return None
-    return _module
+_COLUMNS = 13
 
 
 def compiled_decoder_available() -> bool:
     """Whether the compiled decoder is in use (``False``: fastavro fallback)."""
-    return _load_extension() is not None
+    return load_extension("_avrodecode") is not None
+
+
+_NUMBER_KINDS = frozenset({_KINDS["int"], _KINDS["float"], _KINDS["double"]})
+_COMPATIBLE: dict[int, frozenset[int]] = {
+    COLUMN_KIND_CODES["float"]: _NUMBER_KINDS,
+    COLUMN_KIND_CODES["int"]: frozenset({_KINDS["int"]}),
+    COLUMN_KIND_CODES["text"]: frozenset({_KINDS["string"], _KINDS["enum"]}),
+}
+_OBJECT_COLUMN = 4  # values the column kind does not cover: decoded as Python objects
+
+
+def _column_kind(node: Any, wanted: ColumnKind) -> int:
+    """The decoder's column kind for a field of type ``node``: the one wanted when every
+    non-null branch fits it, else a column of Python objects."""
+    branches = node.children if node.kind == _UNION else [node]
+    code = COLUMN_KIND_CODES[wanted]
+    fits = all(b.kind == _KINDS["null"] or b.kind in _COMPATIBLE[code] for b in branches)
+    return code if fits else _OBJECT_COLUMN
+
+
+def _by_columns(module: Any, items: Any, columns: Mapping[str, ColumnKind]) -> Any:
+    """The items node of an array decoded by column: its record (a named type may be
+    shared with fields decoded in full) with, per field, the column kind to decode."""
+    if items.kind == _UNION:
+        union = module.Node()
+        union.kind = _UNION
+        union.children = [
+            _by_columns(module, branch, columns) if branch.kind == 7 else branch
+            for branch in items.children
+        ]
+        return union
+    record = module.Node()
+    record.kind = 7
+    record.names, record.children = items.names, items.children
+    record.keep = [name in columns for name in items.names]
+    record.columns = [
+        _column_kind(child, columns[name]) if name in columns else 0
+        for name, child in zip(items.names, items.children, strict=True)
+    ]
+    return record
 
 
 def _compile(
-    module: Any, schema: Any, named: dict[str, Any], keep: frozenset[str] | None = None
+    module: Any,
+    schema: Any,
+    named: dict[str, Any],
+    columns: Mapping[str, ColumnKind] | None = None,
 ) -> Any:
-    """Turn a (fastavro-parsed or plain) schema into the decoder's node tree."""
+    """Turn a (fastavro-parsed or plain) schema into the decoder's node tree.
+
+    ``columns``: for an array of records listed in :data:`HISTORY_COLUMNS`, the fields
+    to decode by column (the others are skipped).
+    """
     node = module.Node()
     if isinstance(schema, str):
         if schema in _KINDS:
@@ -121,7 +118,7 @@ def _compile(
         return named[schema]
     if isinstance(schema, list):
         node.kind = _UNION
-        node.children = [_compile(module, branch, named, keep) for branch in schema]
+        node.children = [_compile(module, branch, named, columns) for branch in schema]
         return node
     kind = schema["type"]
     if kind in ("record", "error"):
@@ -130,10 +127,10 @@ def _compile(
             named[schema["name"]] = node
         node.names, node.children, node.keep = [], [], []
         for field in schema["fields"]:
-            history = HISTORY_FIELDS.get(field["name"])
+            child = _compile(module, field["type"], named, HISTORY_COLUMNS.get(field["name"]))
             node.names.append(field["name"])
-            node.children.append(_compile(module, field["type"], named, history))
-            node.keep.append(keep is None or field["name"] in keep)
+            node.children.append(child)
+            node.keep.append(columns is None or field["name"] in columns)
         return node
     if kind == "enum":
         node.kind = 8
@@ -146,31 +143,41 @@ def _compile(
         named[schema["name"]] = node
         return node
     if kind == "array":
+        items = _compile(module, schema["items"], named, columns)
         node.kind = 9
-        node.children = [_compile(module, schema["items"], named, keep)]
+        node.children = [items]
+        if columns is not None:
+            branches = items.children if items.kind == _UNION else [items]
+            records = [b for b in branches if b.kind == 7]
+            if len(records) == 1 and all(b.kind in (0, 7) for b in branches):
+                node.kind = _COLUMNS
+                node.factory = HistoryColumns.from_decoded
+                node.children = [_by_columns(module, items, columns)]
         return node
     if kind == "map":
         node.kind = 10
         node.children = [_compile(module, schema["values"], named)]
         return node
     if isinstance(kind, (dict, list)) or kind in _KINDS:
-        return _compile(module, kind, named, keep)
+        return _compile(module, kind, named, columns)
     return named[kind]
 
 
 class AlertDecoder:
     """Decode schemaless Avro alert values of one writer schema.
 
-    ``decode(value)`` returns the record with history entries projected to
-    :data:`HISTORY_FIELDS` (compiled path; fastavro in full where the extension is
-    unavailable); ``decode(value, complete=True)`` returns every field (fastavro).
+    ``decode(value)`` returns the record with its history arrays as
+    :class:`~brokers.fink.columns.HistoryColumns` of the fields in
+    :data:`~brokers.fink.parsing.HISTORY_COLUMNS` (compiled path; fastavro in full, lists
+    of dicts, where the extension is unavailable); ``decode(value, complete=True)``
+    returns every field (fastavro).
     Damaged values raise :class:`~brokers.fink.parsing.AlertRejected`: ``truncated``
     when the bytes end early, ``undecodable`` otherwise (garbage, trailing bytes).
     """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.parsed_schema = fastavro.parse_schema(dict(schema))
-        self._module = _load_extension()
+        self._module = load_extension("_avrodecode")
         self._root = _compile(self._module, dict(schema), {}) if self._module is not None else None
 
     @property

@@ -24,20 +24,28 @@ from __future__ import annotations
 
 import gc
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from itertools import groupby
-from operator import itemgetter
+from functools import partial
 
+import numpy as np
 import psycopg
 import zstandard
 from django.db import connection, transaction
 
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
-from brokers.fink.parsing import NormalizedAlert, PhotometryPoint
+from brokers.fink.parsing import (
+    CHANNEL_BANDS,
+    CHANNEL_INSTRUMENTS,
+    ORIGIN_CODES,
+    ORIGINS,
+    NormalizedAlert,
+    PhotometryPoint,
+    PhotometryTable,
+)
+from brokers.fink.pgcopy import CopyColumn, encode_copy
 from sources.sky import healpix_index_order29
 
 __all__ = [
@@ -50,7 +58,6 @@ __all__ = [
 
 MJD_UNIX_EPOCH = 40587.0  # MJD of 1970-01-01T00:00:00
 SECONDS_PER_DAY = 86400.0
-ORIGIN_RANK = {"alert": 0, "history": 1, "forced": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +217,13 @@ def _insert_new_rows(
     """
     if not rows:
         return
-    if not _copy_unless_present(cursor, table, columns, types, rows):
+
+    def write_rows(copy) -> None:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+    if not _copy_unless_present(cursor, table, columns, write_rows):
         temp = f"ingest_{table}"
         pg_types = {"int4": "int", "int8": "bigint", "timestamptz": "timestamptz"}
         definition = ", ".join(
@@ -225,18 +238,15 @@ def _insert_new_rows(
 
 
 def _copy_unless_present(
-    cursor, table: str, columns: list[str], types: list[str], rows: Iterable[tuple]
+    cursor, table: str, columns: list[str], write: Callable[[psycopg.Copy], None]
 ) -> bool:
-    """Binary-COPY ``rows`` straight into ``table`` under a savepoint. False, with nothing
-    written, when one of them is already there (a unique violation: typically a
+    """Binary-COPY into ``table`` what ``write`` writes, under a savepoint. False, with
+    nothing written, when a row is already there (a unique violation: typically a
     concurrent consumer stored it meanwhile)."""
     cursor.execute("SAVEPOINT ingest_direct_copy")
     try:
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
-            for row in rows:
-                write_row(row)
+            write(copy)
     except psycopg.errors.UniqueViolation:
         cursor.execute("ROLLBACK TO SAVEPOINT ingest_direct_copy")
         return False
@@ -246,55 +256,78 @@ def _copy_unless_present(
 
 # A stored point is the row ``(target_id, *point)``; ``created`` is the server's default.
 PHOTOMETRY_COLUMNS = ["target_id", *PhotometryPoint._fields]
-_COPY_TYPES = {"target_id": "int4", "band": "text", "instrument": "text", "origin": "text",
-               "alert_id": "int8", "measurement_key": "int8"}  # fmt: skip
-PHOTOMETRY_TYPES = [_COPY_TYPES.get(column, "float8") for column in PHOTOMETRY_COLUMNS]
+_BAND_TEXTS = [None if band is None else band.encode() for band in CHANNEL_BANDS]
+_INSTRUMENT_TEXTS = [None if name is None else name.encode() for name in CHANNEL_INSTRUMENTS]
+_ORIGIN_TEXTS = [origin.encode() for origin in ORIGINS]
 # A concurrent consumer storing some of the same points makes a COPY fail; each retry
 # re-reads what is stored. More than a few in a row means something else is wrong.
 PHOTOMETRY_ATTEMPTS = 5
 
 
+def _photometry_copy(targets: np.ndarray, points: PhotometryTable) -> bytes | bytearray:
+    """The COPY stream of the rows ``(targets[i], *points[i])`` (:data:`PHOTOMETRY_COLUMNS`)."""
+    channel = points.channel
+    return encode_copy(
+        [
+            CopyColumn("int4", targets),
+            CopyColumn("float8", points.mjd),
+            CopyColumn("text", channel, texts=_BAND_TEXTS),
+            CopyColumn("text", channel, texts=_INSTRUMENT_TEXTS),
+            CopyColumn("float8", points.flux),
+            CopyColumn("float8", points.fluxerr),
+            CopyColumn("float8", points.mag),
+            CopyColumn("float8", points.magerr),
+            CopyColumn("float8", points.limiting_mag),
+            CopyColumn("text", points.origin, texts=_ORIGIN_TEXTS),
+            CopyColumn("int8", points.alert_id, nulls=points.alert_id_null),
+            CopyColumn("int8", points.measurement_key),
+        ]
+    )
+
+
 def _write_photometry(
-    cursor,
-    best: dict[tuple[int, int], PhotometryPoint],
-    new_target_ids: set[int],
-) -> list[tuple[int, int]]:
-    """Store the points not stored yet, straight into the table by binary COPY; upgrade
-    stored history points that arrived as an alert's own measurement. Return the
-    (target id, measurement key) of the points inserted, sorted.
+    cursor, targets: np.ndarray, points: PhotometryTable, new_target_ids: set[int]
+) -> np.ndarray:
+    """Store the points not stored yet (row i: ``(targets[i], *points[i])``, one per
+    target and measurement key, sorted by both) straight into the table by binary COPY;
+    upgrade stored history points that arrived as an alert's own measurement. Return a
+    boolean mask of the rows inserted.
 
     Points of targets created by this transaction are new by construction; for the
     others, one index lookup per point finds what is stored. That costs no writes,
     where ``INSERT … ON CONFLICT`` writes every row speculatively.
     """
-    maybe_stored = [key for key in best if key[0] not in new_target_ids]
+    keys = points.measurement_key
+    maybe_stored = ~np.isin(targets, np.fromiter(new_target_ids, np.int64, len(new_target_ids)))
     for _attempt in range(PHOTOMETRY_ATTEMPTS):
-        stored: dict[tuple[int, int], str] = {}
-        if maybe_stored:
+        stored = np.zeros(len(keys), dtype=bool)
+        stored_as_alert = np.zeros(len(keys), dtype=bool)
+        rows = np.flatnonzero(maybe_stored)
+        if rows.size:
             cursor.execute(
                 """
-                SELECT p.target_id, p.measurement_key, p.origin
-                FROM unnest(%s::int[], %s::bigint[]) AS k(target_id, measurement_key)
+                SELECT k.row, p.origin = 'alert'
+                FROM unnest(%s::int[], %s::bigint[], %s::int[])
+                    AS k(target_id, measurement_key, row)
                 JOIN sources_photometry p USING (target_id, measurement_key)
                 """,
-                [[key[0] for key in maybe_stored], [key[1] for key in maybe_stored]],
+                [targets[rows].tolist(), keys[rows].tolist(), rows.tolist()],
             )
-            stored = {(t, k): origin for t, k, origin in cursor.fetchall()}
-        new = sorted(key for key in best if key not in stored)
-        rows = ((key[0], *best[key]) for key in new)
-        if _copy_unless_present(
-            cursor, "sources_photometry", PHOTOMETRY_COLUMNS, PHOTOMETRY_TYPES, rows
-        ):
+            for row, is_alert in cursor.fetchall():
+                stored[row] = True
+                stored_as_alert[row] = is_alert
+        new = ~stored
+        data = _photometry_copy(targets[new], points.take(new))
+        write = partial(psycopg.Copy.write, buffer=data)
+        if _copy_unless_present(cursor, "sources_photometry", PHOTOMETRY_COLUMNS, write):
             break
-        maybe_stored = list(best)  # after a collision, look every point up
+        maybe_stored[:] = True  # after a collision, look every point up
     else:
         raise RuntimeError(
             f"photometry kept colliding with concurrent writers ({PHOTOMETRY_ATTEMPTS} tries)"
         )
-    upgrades = sorted(
-        key for key, origin in stored.items() if origin != "alert" and best[key][8] == "alert"
-    )
-    if upgrades:
+    upgrades = np.flatnonzero(stored & ~stored_as_alert & (points.origin == ORIGIN_CODES["alert"]))
+    if upgrades.size:
         cursor.execute(
             """
             UPDATE sources_photometry p SET origin = 'alert', alert_id = u.alert_id
@@ -303,7 +336,11 @@ def _write_photometry(
             WHERE p.target_id = u.target_id AND p.measurement_key = u.measurement_key
               AND p.origin <> 'alert'
             """,
-            [[k[0] for k in upgrades], [k[1] for k in upgrades], [best[k][9] for k in upgrades]],
+            [
+                targets[upgrades].tolist(),
+                keys[upgrades].tolist(),
+                points.alert_id[upgrades].tolist(),
+            ],
         )
     return new
 
@@ -391,35 +428,43 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         [setup.group_id, ids_sorted],
     )
 
-    # --- photometry: one row per (target, measurement_key), 'alert' origin preferred. An
-    # alert's own points are unique already; only a target with several alerts in the
-    # batch needs its points merged.
-    alerts_per_target = Counter(r.alert.object_name for r in batch)
-    best: dict[tuple[int, int], PhotometryPoint] = {}
-    for received in batch:
-        target_id = target_ids[received.alert.object_name]
-        if alerts_per_target[received.alert.object_name] == 1:
-            best.update(((target_id, point[10]), point) for point in received.alert.photometry)
-            continue
-        for point in received.alert.photometry:
-            key = (target_id, point[10])
-            kept = best.get(key)
-            if kept is None or ORIGIN_RANK[point[8]] < ORIGIN_RANK[kept[8]]:
-                best[key] = point
-    new_points = _write_photometry(cursor, best, new_target_ids)
-    report.new_photometry = len(new_points)
+    # --- photometry: one row per (target, measurement_key), the lowest origin code
+    # (alert, then history, then forced) and, among equals, the first seen; sorted.
+    tables = [r.alert.photometry for r in batch]
+    points = PhotometryTable.concatenate(tables)
+    point_targets = np.repeat(
+        np.array([target_ids[r.alert.object_name] for r in batch], dtype=np.int32),
+        [len(table) for table in tables],
+    )
+    order = np.lexsort((points.origin, points.measurement_key, point_targets))
+    sorted_targets, sorted_keys = point_targets[order], points.measurement_key[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (sorted_targets[1:] != sorted_targets[:-1]) | (sorted_keys[1:] != sorted_keys[:-1])
+    best = order[first]
+    points, point_targets = points.take(best), point_targets[best]
+    inserted = _write_photometry(cursor, point_targets, points, new_target_ids)
+    report.new_photometry = int(inserted.sum())
 
-    # --- target summaries: position, detection span and count, from the new points
-    # (sorted by target, then key, which is time order)
+    # --- target summaries: position, detection span and count, from the new measured
+    # (not forced) points; rows are sorted by target
+    detected = inserted & ~np.isnan(points.flux) & (points.origin != ORIGIN_CODES["forced"])
     detections: dict[int, tuple[int, float, float]] = {}
-    for target_id, keys in groupby(new_points, key=itemgetter(0)):
-        mjds = [
-            point[0]
-            for point in (best[key] for key in keys)
-            if point[3] is not None and point[8] != "forced"  # measured, not forced
-        ]
-        if mjds:
-            detections[target_id] = (len(mjds), min(mjds), max(mjds))
+    if detected.any():
+        det_targets, det_mjd = point_targets[detected], points.mjd[detected]
+        starts = np.flatnonzero(np.r_[True, det_targets[1:] != det_targets[:-1]])
+        counts = np.diff(np.r_[starts, len(det_targets)])
+        detections = dict(
+            zip(
+                det_targets[starts].tolist(),
+                zip(
+                    counts.tolist(),
+                    np.minimum.reduceat(det_mjd, starts).tolist(),
+                    np.maximum.reduceat(det_mjd, starts).tolist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
     empty = (0, None, None)
     spans = [detections.get(target_id, empty) for target_id in ids_sorted]
     cursor.execute(

@@ -57,19 +57,25 @@ from __future__ import annotations
 import io
 import math
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
+
+import numpy as np
+
+from brokers.fink.columns import ColumnKind, HistoryColumns
 
 __all__ = [
     "FINK_TAXONOMY",
     "FINK_TAXONOMY_VERSION",
+    "HISTORY_COLUMNS",
+    "ORIGINS",
     "AlertRejected",
     "Cutouts",
     "NormalizedAlert",
     "PhotometryPoint",
+    "PhotometryTable",
     "classification_from_topic",
     "describe_measurement_key",
     "detect_survey",
@@ -173,11 +179,18 @@ class PhotometryPoint(NamedTuple):
     measurement_key: int
 
 
-# tuple.__new__ skips NamedTuple's Python-level __new__ (0.3 µs instead of 0.9 µs).
-_new_point = partial(tuple.__new__, PhotometryPoint)
-
 _INSTRUMENTS = {"z": "ZTF", "l": "LSSTCam"}
 _CHANNEL_NAMES = {code: key for key, code in MEASUREMENT_CHANNELS.items()}
+# Per channel (index): band and instrument names, None for unused channels.
+CHANNEL_BANDS: tuple[str | None, ...] = tuple(
+    _CHANNEL_NAMES[c][0] if c in _CHANNEL_NAMES else None for c in range(CHANNELS_PER_MICRODAY)
+)
+CHANNEL_INSTRUMENTS: tuple[str | None, ...] = tuple(
+    _INSTRUMENTS[band[0]] if band else None for band in CHANNEL_BANDS
+)
+# Origin codes are precedence ranks: where one measurement arrives twice, the lower wins.
+ORIGINS: tuple[Origin, ...] = ("alert", "history", "forced")
+ORIGIN_CODES: dict[str, int] = {origin: code for code, origin in enumerate(ORIGINS)}
 
 
 def describe_measurement_key(key: int) -> tuple[str, str, str, float]:
@@ -232,6 +245,90 @@ class Cutouts(Mapping[str, bytes]):
         return self._stored[kind][:2] == GZIP_MAGIC
 
 
+_FLOAT_FIELDS = ("mjd", "flux", "fluxerr", "mag", "magerr", "limiting_mag")
+_CHANNEL_MASK = CHANNELS_PER_MICRODAY - 1
+
+
+class PhotometryTable(Sequence[PhotometryPoint]):
+    """Photometric points by column: an alert's, or a whole batch's (numpy arrays of
+    equal length). The ingest copies it to the database as it is; as a sequence it
+    reads as :class:`PhotometryPoint` tuples (``None`` for nulls).
+
+    Columns (units as in :class:`PhotometryPoint`):
+
+    * ``mjd``, ``flux``, ``fluxerr``, ``mag``, ``magerr``, ``limiting_mag``: float64,
+      NaN where null (no stored value is NaN: the parser drops points whose time or
+      flux is not finite and nulls any other non-finite value);
+    * ``origin``: int8 code into :data:`ORIGINS`;
+    * ``alert_id``: int64, with ``alert_id_null`` (bool) where there is none;
+    * ``measurement_key``: int64; band and instrument are read off its channel.
+    """
+
+    FIELDS = (*_FLOAT_FIELDS, "origin", "alert_id", "alert_id_null", "measurement_key")
+    __slots__ = FIELDS
+
+    def __init__(self, **columns: np.ndarray) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, columns[name])
+
+    @classmethod
+    def concatenate(cls, tables: Sequence[PhotometryTable]) -> PhotometryTable:
+        if len(tables) == 1:
+            return tables[0]
+        return cls(**{n: np.concatenate([getattr(t, n) for t in tables]) for n in cls.FIELDS})
+
+    def take(self, rows: np.ndarray) -> PhotometryTable:
+        """The points at ``rows`` (indices or a boolean mask), in that order."""
+        return PhotometryTable(**{name: getattr(self, name)[rows] for name in self.FIELDS})
+
+    def first_per_measurement(self) -> PhotometryTable:
+        """One point per measurement key, the first; order kept. Parsers list the alert's
+        own point, then history, then forced points, so the first is the one to keep."""
+        _, first = np.unique(self.measurement_key, return_index=True)
+        if len(first) == len(self.measurement_key):
+            return self
+        return self.take(np.sort(first))
+
+    @property
+    def channel(self) -> np.ndarray:
+        return self.measurement_key & _CHANNEL_MASK
+
+    def __len__(self) -> int:
+        return len(self.measurement_key)
+
+    def __iter__(self) -> Iterator[PhotometryPoint]:
+        floats = [[None if v != v else v for v in getattr(self, n).tolist()] for n in _FLOAT_FIELDS]
+        mjd, flux, fluxerr, mag, magerr, limiting_mag = floats
+        alert_ids = [
+            None if null else value
+            for value, null in zip(self.alert_id.tolist(), self.alert_id_null.tolist(), strict=True)
+        ]
+        for i, (key, origin) in enumerate(
+            zip(self.measurement_key.tolist(), self.origin.tolist(), strict=True)
+        ):
+            channel = key & _CHANNEL_MASK
+            yield PhotometryPoint(
+                mjd[i], CHANNEL_BANDS[channel], CHANNEL_INSTRUMENTS[channel], flux[i],
+                fluxerr[i], mag[i], magerr[i], limiting_mag[i], ORIGINS[origin],
+                alert_ids[i], key,
+            )  # fmt: skip
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.take(np.arange(len(self))[index])
+        return next(iter(self.take(np.array([range(len(self))[index]]))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PhotometryTable({tuple(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedAlert:
     """A Fink alert of either survey, in the form the ingest service writes.
@@ -249,8 +346,8 @@ class NormalizedAlert:
             probability in [0, 1] or ``None`` when Fink gives none; ``None`` if no class.
         annotations: JSON-safe Fink scores and crossmatches (NaN mapped to ``None``).
         photometry: the alert's own point, its history, ZTF upper limits and LSST
-            forced photometry; one entry per ``measurement_key``; the own point first, then history
-            in the alert's order, then forced photometry.
+            forced photometry; one entry per ``measurement_key``; the own point first,
+            then history in the alert's order, then forced photometry.
         cutouts: ``science``/``template``/``difference`` → FITS bytes (see :class:`Cutouts`).
         raw: the decoded record exactly as received, unknown fields included.
     """
@@ -265,7 +362,7 @@ class NormalizedAlert:
     is_solar_system: bool
     classification: tuple[str, float | None] | None
     annotations: dict[str, Any]
-    photometry: tuple[PhotometryPoint, ...]
+    photometry: PhotometryTable
     cutouts: Cutouts = field(repr=False)
     raw: dict[str, Any] = field(repr=False)
 
@@ -551,15 +648,74 @@ def _check_coordinates(ra: Any, dec: Any) -> tuple[float, float]:
     return ra_f % 360.0, dec_f
 
 
-def _one_per_measurement(points: list[PhotometryPoint]) -> tuple[PhotometryPoint, ...]:
-    """One point per measurement key; callers append in origin precedence order
-    (alert, then history, then forced), so the first point seen wins."""
-    unique: dict[int, PhotometryPoint] = {}
-    for point in points:
-        unique.setdefault(point[10], point)
-    if len(unique) == len(points):
-        return tuple(points)
-    return tuple(unique.values())
+# The fields of each history entry the parser reads, by column (see brokers.fink.columns).
+HISTORY_COLUMNS: dict[str, dict[str, ColumnKind]] = {
+    "prv_candidates": {
+        "jd": "float", "fid": "int", "magpsf": "float", "sigmapsf": "float",
+        "isdiffpos": "text", "diffmaglim": "float", "candid": "int",
+    },
+    "prvDiaSources": {
+        "midpointMjdTai": "float", "psfFlux": "float", "psfFluxErr": "float", "band": "text",
+        "diaSourceId": "int",
+    },
+    "prvDiaForcedSources": {
+        "midpointMjdTai": "float", "psfFlux": "float", "psfFluxErr": "float", "band": "text",
+    },
+}  # fmt: skip
+
+
+def _history(record: dict[str, Any], name: str) -> HistoryColumns:
+    """The history array ``name`` of a record, by column (empty when absent or null)."""
+    entries = record.get(name)
+    if isinstance(entries, HistoryColumns):
+        return entries
+    return HistoryColumns.from_entries(entries or (), HISTORY_COLUMNS[name])
+
+
+def _entry(source: dict[str, Any], history: str) -> HistoryColumns:
+    """One source record (an alert's own) read like an entry of ``history``."""
+    return HistoryColumns.from_entries((source,), HISTORY_COLUMNS[history])
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _point_table(
+    *,
+    mjd: np.ndarray,
+    channel: np.ndarray,
+    flux: np.ndarray,
+    fluxerr: np.ndarray,
+    mag: np.ndarray,
+    magerr: np.ndarray,
+    limiting_mag: np.ndarray,
+    origin: np.ndarray,
+    alert_id: np.ndarray,
+    alert_id_null: np.ndarray,
+) -> PhotometryTable:
+    """Points with their measurement keys (``round(mjd * 1e6) * 64 + channel``)."""
+    key = np.rint(mjd * MICRODAYS_PER_DAY).astype(np.int64) * CHANNELS_PER_MICRODAY + channel
+    return PhotometryTable(
+        mjd=mjd, flux=flux, fluxerr=fluxerr, mag=mag, magerr=magerr,
+        limiting_mag=limiting_mag, origin=origin.astype(np.int8), alert_id=alert_id,
+        alert_id_null=alert_id_null, measurement_key=key,
+    )  # fmt: skip
+
+
+def _lookup_codes(
+    codes: np.ndarray, distinct: Sequence[Any], mapping: Mapping[Any, int], used: np.ndarray,
+    reason: str,
+) -> np.ndarray:  # fmt: skip
+    """``mapping`` of each entry's value (``codes`` into ``distinct``, -1 for null), as
+    int64; an entry in ``used`` whose value is not mapped rejects the alert."""
+    lookup = np.array([mapping.get(value, -1) for value in distinct] + [-1], dtype=np.int64)
+    mapped = lookup[codes]  # code -1 (null) takes the final -1
+    unmapped = used & (mapped < 0)
+    if unmapped.any():
+        code = int(codes[np.argmax(unmapped)])
+        raise AlertRejected(reason, repr(None if code < 0 else distinct[code]))
+    return mapped
 
 
 def _flatten_into(target: dict[str, Any], prefix: str, block: Any) -> None:
@@ -620,94 +776,75 @@ ZTF_CUTOUTS = (
 )
 
 
-_ZTF_DET = {band: MEASUREMENT_CHANNELS[band, "det"] for band in ZTF_BANDS.values()}
-_ZTF_LIM = {band: MEASUREMENT_CHANNELS[band, "lim"] for band in ZTF_BANDS.values()}
+_ZTF_CHANNELS = {
+    kind: {fid: MEASUREMENT_CHANNELS[band, kind] for fid, band in ZTF_BANDS.items()}
+    for kind in ("det", "lim")
+}
+_ISDIFFPOS_IS_POSITIVE = {
+    **dict.fromkeys(POSITIVE_ISDIFFPOS, 1),
+    **dict.fromkeys(NEGATIVE_ISDIFFPOS, 0),
+}
 
 
-def _bad_ztf_band(source: dict[str, Any], path: str) -> str:
-    raise AlertRejected(f"bad_value:{path}.fid", repr(source.get("fid")))
-
-
-def _ztf_detection(
-    source: dict[str, Any], origin: Origin, path: str, alert_id: int | None
-) -> PhotometryPoint:
-    jd = source.get("jd")
-    if jd is None:
+def _ztf_points(columns: HistoryColumns, origin: Origin, path: str) -> PhotometryTable:
+    """Points of ZTF candidate-like entries, in entry order: entries with ``magpsf`` are
+    detections (flux in µJy from ``magpsf`` and the sign of ``isdiffpos``), entries
+    without are upper limits (``limiting_mag = diffmaglim``, kept when they have a time
+    and a depth); a NaN ``magpsf`` is neither and is dropped."""
+    jd = columns.floats("jd")
+    magpsf = columns.floats("magpsf")
+    magpsf_null = columns.is_null("magpsf")
+    diffmaglim = columns.floats("diffmaglim")
+    detection = ~magpsf_null & np.isfinite(magpsf)
+    if (detection & columns.is_null("jd")).any():
         raise AlertRejected(f"missing_field:{path}.jd")
-    mjd = jd - JD_TO_MJD
-    band = ZTF_BANDS.get(source.get("fid")) or _bad_ztf_band(source, path)
-    magpsf = source["magpsf"]
-    sigmapsf = source.get("sigmapsf")
-    if sigmapsf is not None and not math.isfinite(sigmapsf):
-        sigmapsf = None
-    isdiffpos = source.get("isdiffpos")
-    if isdiffpos in POSITIVE_ISDIFFPOS:
-        positive = True
-    elif isdiffpos in NEGATIVE_ISDIFFPOS:
-        positive = False
-    else:
-        raise AlertRejected(f"bad_value:{path}.isdiffpos", repr(isdiffpos))
-    amplitude = 10.0 ** (-0.4 * (magpsf - AB_ZERO_POINT_UJY))
-    fluxerr = None if sigmapsf is None else amplitude * REL_FLUX_PER_MAG_ERR * sigmapsf
-    return _new_point(
-        (
-            mjd,
-            band,
-            "ZTF",
-            amplitude if positive else -amplitude,
-            fluxerr,
-            magpsf if positive else None,
-            sigmapsf if positive else None,
-            None,
-            origin,
-            alert_id,
-            round(mjd * MICRODAYS_PER_DAY) * CHANNELS_PER_MICRODAY + _ZTF_DET[band],
-        )
+    if (detection & ~np.isfinite(jd)).any():
+        raise AlertRejected(f"bad_value:{path}.jd")
+    limit = magpsf_null & np.isfinite(jd) & np.isfinite(diffmaglim)
+    kept = detection | limit
+    detection = detection[kept]
+    fids, fid_codes = np.unique(columns.ints("fid")[kept], return_inverse=True)
+    fid_codes = np.where(columns.is_null("fid")[kept], -1, fid_codes)
+    fids = fids.tolist()
+    detection_channel = _lookup_codes(
+        fid_codes, fids, _ZTF_CHANNELS["det"], detection, f"bad_value:{path}.fid"
     )
-
-
-def _ztf_upper_limit(source: dict[str, Any], path: str) -> PhotometryPoint | None:
-    jd = source.get("jd")
-    diffmaglim = source.get("diffmaglim")
-    if jd is None or diffmaglim is None or not math.isfinite(diffmaglim):
-        # A non-detection without a depth or a time carries no information.
-        return None
-    mjd = jd - JD_TO_MJD
-    band = ZTF_BANDS.get(source.get("fid")) or _bad_ztf_band(source, path)
-    return _new_point(
-        (
-            mjd,
-            band,
-            "ZTF",
-            None,
-            None,
-            None,
-            None,
-            diffmaglim,
-            "history",
-            None,
-            round(mjd * MICRODAYS_PER_DAY) * CHANNELS_PER_MICRODAY + _ZTF_LIM[band],
-        )
+    limit_channel = _lookup_codes(
+        fid_codes, fids, _ZTF_CHANNELS["lim"], ~detection, f"bad_value:{path}.fid"
+    )
+    codes, distinct = columns.texts("isdiffpos")
+    is_positive = _lookup_codes(
+        codes[kept], distinct, _ISDIFFPOS_IS_POSITIVE, detection, f"bad_value:{path}.isdiffpos"
+    )
+    positive = detection & (is_positive == 1)
+    magpsf = magpsf[kept]
+    sigmapsf = _finite_or_nan(columns.floats("sigmapsf")[kept])
+    amplitude = 10.0 ** (-0.4 * (magpsf - AB_ZERO_POINT_UJY))  # NaN for upper limits
+    nan = np.full(len(magpsf), np.nan)
+    alert_id_null = ~detection | columns.is_null("candid")[kept]
+    return _point_table(
+        mjd=jd[kept] - JD_TO_MJD,
+        channel=np.where(detection, detection_channel, limit_channel),
+        flux=np.where(positive, amplitude, -amplitude),
+        fluxerr=amplitude * REL_FLUX_PER_MAG_ERR * sigmapsf,
+        mag=np.where(positive, magpsf, nan),
+        magerr=np.where(positive, sigmapsf, nan),
+        limiting_mag=np.where(detection, nan, diffmaglim[kept]),
+        origin=np.where(detection, ORIGIN_CODES[origin], ORIGIN_CODES["history"]),
+        alert_id=np.where(alert_id_null, 0, columns.ints("candid")[kept]),
+        alert_id_null=alert_id_null,
     )
 
 
 def _ztf_photometry(
     record: dict[str, Any], candidate: dict[str, Any], candid: int
-) -> tuple[PhotometryPoint, ...]:
-    """The alert's own detection, then ``prv_candidates``: entries with ``magpsf`` are
-    detections, entries without are upper limits (kept when they have a
-    ``diffmaglim``); a NaN ``magpsf`` is neither and is dropped."""
-    points = [_ztf_detection(candidate, "alert", "candidate", candid)]
-    append = points.append
-    for entry in record.get("prv_candidates") or ():
-        magpsf = entry.get("magpsf")
-        if magpsf is None:
-            limit = _ztf_upper_limit(entry, "prv_candidates")
-            if limit is not None:
-                append(limit)
-        elif math.isfinite(magpsf):
-            append(_ztf_detection(entry, "history", "prv_candidates", entry.get("candid")))
-    return _one_per_measurement(points)
+) -> PhotometryTable:
+    """The alert's own detection, then ``prv_candidates`` (see :func:`_ztf_points`)."""
+    own = _ztf_points(_entry(candidate, "prv_candidates"), "alert", "candidate")
+    own.alert_id[:] = candid
+    own.alert_id_null[:] = False
+    history = _ztf_points(_history(record, "prv_candidates"), "history", "prv_candidates")
+    return PhotometryTable.concatenate([own, history]).first_per_measurement()
 
 
 def _ztf_cutouts(record: dict[str, Any]) -> Cutouts:
@@ -824,72 +961,58 @@ LSST_CUTOUTS = (
 NULL_DESIGNATIONS = frozenset({"", "null", "None", "nan"})
 
 
-def _bad_lsst_band(source: dict[str, Any], path: str) -> str:
-    raise AlertRejected(f"bad_value:{path}.band", repr(source.get("band")))
+_LSST_CHANNELS = {
+    kind: {letter: MEASUREMENT_CHANNELS[band, kind] for letter, band in LSST_BANDS.items()}
+    for kind in ("det", "fp")
+}
 
 
 def _lsst_points(
-    entries: Any, origin: Origin, kind: str, path: str, id_field: str | None
-) -> list[PhotometryPoint]:
-    """Points of LSST sources (``diaSource``-like dicts), skipping those without a
-    finite ``psfFlux`` or a time. One loop with local names: this runs ~750 times
-    per alert."""
-    points: list[PhotometryPoint] = []
-    append = points.append
-    bands = LSST_BANDS
-    channels = {band: MEASUREMENT_CHANNELS[band, kind] for band in bands.values()}
-    isfinite = math.isfinite
-    log10 = math.log10
-    for source in entries:
-        mjd = source.get("midpointMjdTai")
-        flux_njy = source.get("psfFlux")
-        if mjd is None or flux_njy is None or not isfinite(flux_njy):
-            continue
-        band = bands.get(source.get("band")) or _bad_lsst_band(source, path)
-        err_njy = source.get("psfFluxErr")
-        if err_njy is not None and not isfinite(err_njy):
-            err_njy = None
-        if flux_njy > 0.0:
-            mag = AB_ZERO_POINT_NJY - 2.5 * log10(flux_njy)
-            magerr = None if err_njy is None else MAG_ERR_PER_REL_FLUX * err_njy / flux_njy
-        else:
-            mag = magerr = None
-        append(
-            _new_point(
-                (
-                    mjd,
-                    band,
-                    "LSSTCam",
-                    flux_njy / 1000.0,
-                    None if err_njy is None else err_njy / 1000.0,
-                    mag,
-                    magerr,
-                    None,
-                    origin,
-                    source.get(id_field) if id_field else None,
-                    round(mjd * MICRODAYS_PER_DAY) * CHANNELS_PER_MICRODAY + channels[band],
-                )
-            )
-        )
-    return points
+    columns: HistoryColumns, origin: Origin, kind: str, path: str, id_field: str | None
+) -> PhotometryTable:
+    """Points of LSST sources (``diaSource``-like entries) in entry order, skipping those
+    without a finite ``psfFlux`` or time: flux and error nJy → µJy, zero and negative
+    fluxes kept, AB magnitude (zero point 31.4 in nJy) where the flux is positive."""
+    mjd = columns.floats("midpointMjdTai")
+    flux_njy = columns.floats("psfFlux")
+    kept = np.isfinite(mjd) & np.isfinite(flux_njy)
+    codes, distinct = columns.texts("band")
+    channel = _lookup_codes(codes, distinct, _LSST_CHANNELS[kind], kept, f"bad_value:{path}.band")
+    if not kept.all():
+        mjd, flux_njy, channel = mjd[kept], flux_njy[kept], channel[kept]
+    err_njy = _finite_or_nan(columns.floats("psfFluxErr")[kept])
+    positive = flux_njy > 0.0
+    nan = np.full(len(mjd), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(positive, AB_ZERO_POINT_NJY - 2.5 * np.log10(flux_njy), nan)
+        magerr = np.where(positive, MAG_ERR_PER_REL_FLUX * err_njy / flux_njy, nan)
+    if id_field is None:
+        alert_id, alert_id_null = np.zeros(len(mjd), np.int64), np.ones(len(mjd), bool)
+    else:
+        alert_id, alert_id_null = columns.ints(id_field)[kept], columns.is_null(id_field)[kept]
+    return _point_table(
+        mjd=mjd, channel=channel, flux=flux_njy / 1000.0, fluxerr=err_njy / 1000.0, mag=mag,
+        magerr=magerr, limiting_mag=nan, origin=np.full(len(mjd), ORIGIN_CODES[origin]),
+        alert_id=alert_id, alert_id_null=alert_id_null,
+    )  # fmt: skip
 
 
 def _lsst_photometry(
     record: dict[str, Any], source: dict[str, Any], alert_id: int
-) -> tuple[PhotometryPoint, ...]:
+) -> PhotometryTable:
     """The alert's own source, ``prvDiaSources`` (history) and ``prvDiaForcedSources``."""
-    points = _lsst_points((source,), "alert", "det", "diaSource", "diaSourceId")
-    if not points:
+    own = _lsst_points(_entry(source, "prvDiaSources"), "alert", "det", "diaSource", None)
+    if not len(own):
         raise AlertRejected("missing_field:diaSource.psfFlux")
-    if points[0].alert_id != alert_id:
-        points[0] = points[0]._replace(alert_id=alert_id)
-    points += _lsst_points(
-        record.get("prvDiaSources") or (), "history", "det", "prvDiaSources", "diaSourceId"
+    own.alert_id[:] = alert_id
+    own.alert_id_null[:] = False
+    history = _lsst_points(
+        _history(record, "prvDiaSources"), "history", "det", "prvDiaSources", "diaSourceId"
     )
-    points += _lsst_points(
-        record.get("prvDiaForcedSources") or (), "forced", "fp", "prvDiaForcedSources", None
+    forced = _lsst_points(
+        _history(record, "prvDiaForcedSources"), "forced", "fp", "prvDiaForcedSources", None
     )
-    return _one_per_measurement(points)
+    return PhotometryTable.concatenate([own, history, forced]).first_per_measurement()
 
 
 def _lsst_designation(record: dict[str, Any]) -> str | None:

@@ -6,8 +6,9 @@ import io
 import fastavro
 import pytest
 
-from brokers.fink.avrodecode import HISTORY_FIELDS, AlertDecoder
-from brokers.fink.parsing import AlertRejected, parse_alert
+from brokers.fink.avrodecode import AlertDecoder
+from brokers.fink.columns import HistoryColumns
+from brokers.fink.parsing import HISTORY_COLUMNS, AlertRejected, parse_alert
 from brokers.fink.simulator import encode_alert, generate_alerts, load_schema
 from tests.brokers.conftest import avro_records, avro_schema
 
@@ -38,9 +39,23 @@ def test_it_decodes_real_alerts_to_the_same_normalized_alerts(survey, ztf_file, 
     assert decoder.compiled
     for record in avro_records(path):
         decoded = decoder.decode(encode(schema, record))
-        for name, kept in HISTORY_FIELDS.items():
-            for entry in decoded.get(name) or ():
-                assert set(entry) <= kept
+        for name, fields in HISTORY_COLUMNS.items():
+            if record.get(name) is not None:
+                columns = decoded[name]
+                assert isinstance(columns, HistoryColumns)
+                assert len(columns) == len(record[name])
+                entries = HistoryColumns.from_entries(record[name], fields)
+                for field, kind in fields.items():
+                    assert (columns.is_null(field) == entries.is_null(field)).all()
+                    if kind == "text":
+                        codes, distinct = columns.texts(field)
+                        expected_codes, expected = entries.texts(field)
+                        assert [None if c < 0 else distinct[c] for c in codes] == [
+                            None if c < 0 else expected[c] for c in expected_codes
+                        ]
+                    else:
+                        got, expected = columns.floats(field), entries.floats(field)
+                        assert ((got == expected) | (got != got) & (expected != expected)).all()
         same_alert(parse_alert(decoded, survey), parse_alert(record, survey))
 
 
