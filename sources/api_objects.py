@@ -124,7 +124,7 @@ def photometry_points(target: Target) -> list[dict]:
     """Every stored point of ``target`` in time order (µJy, AB mag, MJD days)."""
     rows = (
         Photometry.objects.filter(target=target)
-        .order_by("mjd", "band", "id")
+        .order_by("mjd", "band", "measurement_key")
         .values_list(
             "mjd", "band", "instrument", "flux", "fluxerr", "mag", "magerr",
             "limiting_mag", "origin", "alert_id",

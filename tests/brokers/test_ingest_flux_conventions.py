@@ -54,7 +54,7 @@ def test_it_stores_ztf_detections_and_limits_as_specified(ztf_file, ingested_ztf
                 point = stored(record["objectId"], band, mjd)
                 assert point.flux is None and point.mag is None
                 assert point.limiting_mag in depths[entry["jd"], entry["fid"]]
-                checked.add(point.id)
+                checked.add(point.pk)
                 continue
             point = stored(record["objectId"], band, mjd)
             amplitude = 10 ** (-0.4 * (entry["magpsf"] - 23.9))
@@ -70,7 +70,7 @@ def test_it_stores_ztf_detections_and_limits_as_specified(ztf_file, ingested_ztf
                 assert point.mag is None and point.magerr is None
             assert point.limiting_mag is None
             assert point.instrument == "ZTF"
-            checked.add(point.id)
+            checked.add(point.pk)
     assert len(checked) == Photometry.objects.count()
 
 

@@ -1,5 +1,5 @@
 """Two consumers storing the same photometry at once: the one that loses the race on the
-unique index re-reads what is stored and commits the rest; every point is stored once."""
+primary key re-reads what is stored and commits the rest; every point is stored once."""
 
 import threading
 
@@ -30,7 +30,7 @@ def test_it_retries_when_another_consumer_stores_the_same_points_meanwhile(
     stored = list(Photometry.objects.filter(target__name=received.alert.object_name))
     assert len(stored) == len(received.alert.photometry) > 5
     taken = stored[:5]  # the other consumer's share, missing from our point of view
-    Photometry.objects.filter(id__in=[p.id for p in taken]).delete()
+    Photometry.objects.filter(pk__in=[p.pk for p in taken]).delete()
 
     settings = connection.settings_dict
     other = psycopg.connect(

@@ -13,7 +13,7 @@ def test_it_summarises_every_target_from_its_photometry(ingested_ztf, ingested_l
         row["target_id"]: row
         for row in Photometry.objects.filter(detections)
         .values("target_id")
-        .annotate(n=Count("id"), first=Min("mjd"), last=Max("mjd"))
+        .annotate(n=Count("measurement_key"), first=Min("mjd"), last=Max("mjd"))
     }
     summaries = TargetSummary.objects.select_related("target")
     assert summaries.count() == 38
