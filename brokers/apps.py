@@ -6,10 +6,15 @@ class BrokersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from brokers.fink.ingest import CUTOUT_STORE_NAMES
         from brokers.fink.stream_metrics import consumers_health
+        from brokers.models import ArchivedAlert
         from icare_tom.health import EXTRA_CHECKS
+        from sources.cutouts import CUTOUT_STORES
 
         EXTRA_CHECKS["fink_streams"] = consumers_health
+        for survey, store in CUTOUT_STORE_NAMES.items():
+            CUTOUT_STORES[store] = ArchivedAlert.store_for(survey)
 
     def data_services(self) -> list[dict[str, str]]:
         """TOM Toolkit data services this app provides (read by tom_dataservices)."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import zstandard
 from django.db import models
 
@@ -37,6 +39,17 @@ class ArchivedAlert(models.Model):
     def raw_bytes(self) -> bytes:
         """The alert bytes as received."""
         return zstandard.ZstdDecompressor().decompress(bytes(self.payload))
+
+    @classmethod
+    def store_for(cls, survey: str) -> Callable[[int, int, int], bytes]:
+        """The cutout store of a survey's archive: ``(alert_id, offset, length)`` → those
+        bytes of the archived alert (where its stamps are; see ``sources.models.Cutout``)."""
+
+        def span(alert_id: int, offset: int, length: int) -> bytes:
+            raw = cls.objects.get(survey=survey, alert_id=alert_id).raw_bytes()
+            return raw[offset : offset + length]
+
+        return span
 
 
 class QuarantinedAlert(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Callable
 
 import numpy as np
 from astropy.io import fits
@@ -24,6 +25,10 @@ from PIL import Image
 from accounts import access
 from sources.models import Cutout
 
+# Store name → stamp_bytes(alert_id, offset, length): where an app keeps stamps that
+# cutout rows point into instead of holding them (see Cutout). Apps register in ready().
+CUTOUT_STORES: dict[str, Callable[[int, int, int], bytes]] = {}
+
 CACHE_SECONDS = 7 * 24 * 3600
 KINDS = ("science", "template", "difference")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -33,6 +38,13 @@ def fits_bytes(stored: bytes) -> bytes:
     """Plain FITS bytes of a stored stamp (inflated if it was kept gzipped)."""
     stored = bytes(stored)
     return gzip.decompress(stored) if stored[:2] == GZIP_MAGIC else stored
+
+
+def stored_stamp(cutout: Cutout) -> bytes:
+    """The stamp's bytes as the alert carried them, wherever they are kept."""
+    if not cutout.store:
+        return bytes(cutout.fits)
+    return CUTOUT_STORES[cutout.store](cutout.alert_id, cutout.store_offset, cutout.store_length)
 
 
 def stamp_array(stored: bytes) -> np.ndarray:
@@ -73,8 +85,7 @@ def cutout_png(user, alert_id: int, kind: str) -> bytes:
     key = f"cutout-png:{alert_id}:{kind}"
     png = cache.get(key)
     if png is None:
-        stored = visible.values_list("fits", flat=True).first()
-        png = render_png(stored, kind)
+        png = render_png(stored_stamp(visible.first()), kind)
         cache.set(key, png, CACHE_SECONDS)
     return png
 

@@ -198,7 +198,14 @@ class ClassificationVote(models.Model):
 
 
 class Cutout(models.Model):
-    """An image stamp of an alert, as FITS bytes; PNGs are rendered on demand."""
+    """An image stamp of an alert, as FITS bytes (ZTF: gzipped); PNGs are rendered on
+    demand.
+
+    The bytes are in ``fits``, or, where an app already keeps them, in a registered
+    cutout store (``sources.cutouts.CUTOUT_STORES``) at ``store_offset``/``store_length``
+    of what that store holds for the alert: the Fink ingest points into its raw-alert
+    archive, which carries the stamps anyway, so that they are written once.
+    """
 
     KINDS = [("science", "science"), ("template", "template"), ("difference", "difference")]
 
@@ -207,7 +214,10 @@ class Cutout(models.Model):
     )  # cutout_target_idx leads with target
     alert_id = models.BigIntegerField()
     kind = models.CharField(max_length=10, choices=KINDS)
-    fits = models.BinaryField()
+    fits = models.BinaryField(null=True, blank=True, help_text="the stamp, unless in a store")
+    store = models.CharField(max_length=40, blank=True, help_text="cutout store holding it")
+    store_offset = models.BigIntegerField(null=True, blank=True, help_text="bytes")
+    store_length = models.IntegerField(null=True, blank=True, help_text="bytes")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

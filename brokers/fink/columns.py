@@ -60,14 +60,50 @@ class HistoryColumns:
         return cls(length, columns)
 
     @classmethod
-    def from_entries(cls, entries: Iterable[Mapping[str, Any] | None], fields: Iterable[str]):
-        """Columns of decoded entries (dicts; ``None`` entries read as null)."""
+    def from_entries(
+        cls, entries: Iterable[Mapping[str, Any] | None], kinds: Mapping[str, ColumnKind]
+    ) -> HistoryColumns:
+        """Columns of decoded entries (dicts; ``None`` entries read as null), typed as
+        ``kinds`` says. Raises ``TypeError``/``ValueError`` where a value does not fit."""
         entries = list(entries)
-        columns = {
-            name: (_OBJECT, [None if e is None else e.get(name) for e in entries], None, None)
-            for name in fields
-        }
+        columns: dict[str, tuple[int, Any, Any, Any]] = {}
+        for name, kind in kinds.items():
+            values = [None if e is None else e.get(name) for e in entries]
+            nulls = np.array([v is None for v in values], dtype=bool)
+            if kind == "float":
+                floats = [np.nan if v is None else _number(v) for v in values]
+                columns[name] = (_FLOAT, np.array(floats, dtype=np.float64), nulls, None)
+            elif kind == "int":
+                ints = [0 if v is None else _integer(v) for v in values]
+                columns[name] = (_INT, np.array(ints, dtype=np.int64), nulls, None)
+            else:
+                distinct: dict[Any, int] = {}
+                codes = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
+                columns[name] = (_TEXT, np.array(codes, dtype=np.int32), None, list(distinct))
         return cls(len(entries), columns)
+
+    @classmethod
+    def concatenate(
+        cls, parts: Sequence[HistoryColumns], kinds: Mapping[str, ColumnKind]
+    ) -> HistoryColumns:
+        """The entries of ``parts`` one after the other, the fields of ``kinds`` only."""
+        columns: dict[str, tuple[int, Any, Any, Any]] = {}
+        for name, kind in kinds.items():
+            nulls = np.concatenate([part.is_null(name) for part in parts])
+            if kind == "float":
+                values = np.concatenate([part.floats(name) for part in parts])
+                columns[name] = (_FLOAT, values, nulls, None)
+            elif kind == "int":
+                values = np.concatenate([part.ints(name) for part in parts])
+                columns[name] = (_INT, values, nulls, None)
+            else:
+                codes, distinct = [], []
+                for part in parts:
+                    part_codes, part_distinct = part.texts(name)
+                    codes.append(np.where(part_codes < 0, -1, part_codes + len(distinct)))
+                    distinct.extend(part_distinct)
+                columns[name] = (_TEXT, np.concatenate(codes).astype(np.int32), None, distinct)
+        return cls(sum(len(part) for part in parts), columns)
 
     def __len__(self) -> int:
         return self.length
@@ -82,7 +118,7 @@ class HistoryColumns:
             return np.ones(self.length, dtype=bool)
         kind, values, nulls, _ = column
         if kind in (_FLOAT, _INT):
-            return np.frombuffer(nulls, dtype=np.int8).astype(bool)
+            return np.frombuffer(nulls, dtype=bool)
         if kind == _TEXT:
             return np.frombuffer(values, dtype=np.int32) < 0
         return np.fromiter((v is None for v in values), dtype=bool, count=self.length)
@@ -97,7 +133,7 @@ class HistoryColumns:
             return np.frombuffer(values, dtype=np.float64)
         if kind == _INT:
             out = np.frombuffer(values, dtype=np.int64).astype(np.float64)
-            out[np.frombuffer(nulls, dtype=np.int8).astype(bool)] = np.nan
+            out[np.frombuffer(nulls, dtype=bool)] = np.nan
             return out
         if kind == _TEXT:
             raise TypeError(f"{name} holds text, not numbers")

@@ -254,6 +254,9 @@ def _copy_unless_present(
     return True
 
 
+# The cutout store (sources.cutouts.CUTOUT_STORES) of each survey's raw-alert archive.
+CUTOUT_STORE_NAMES = {"ztf": "fink-archive-ztf", "lsst": "fink-archive-lsst"}
+
 # A stored point is the row ``(target_id, *point)``; ``created`` is the server's default.
 PHOTOMETRY_COLUMNS = ["target_id", *PhotometryPoint._fields]
 _BAND_TEXTS = [None if band is None else band.encode() for band in CHANNEL_BANDS]
@@ -521,35 +524,40 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
             ],
         )
 
-    # --- cutouts (bytes as the alert carried them: gzipped FITS for ZTF, FITS for LSST)
-    cut_targets, cut_alerts, cut_kinds, cut_data = [], [], [], []
-    for received in batch:
-        alert = received.alert
-        for kind in alert.cutouts:
-            cut_targets.append(target_ids[alert.object_name])
-            cut_alerts.append(alert.alert_id)
-            cut_kinds.append(kind)
-            cut_data.append(alert.cutouts.stored(kind))
-    if cut_alerts:
+    # --- cutouts (bytes as the alert carried them: gzipped FITS for ZTF, FITS for LSST).
+    # The raw alert archived below carries them: rows of alerts archived by this batch
+    # point there (offset and length in the raw bytes), so the stamps are written once.
+    with_cutouts = [r for r in batch if r.alert.cutouts]
+    if with_cutouts:
         cursor.execute(
             "SELECT DISTINCT alert_id FROM sources_cutout WHERE alert_id = ANY(%s)",
-            [sorted(set(cut_alerts))],
+            [sorted(r.alert.alert_id for r in with_cutouts)],
         )
         stored_cutouts = {row[0] for row in cursor.fetchall()}
+        archived_now = {r.alert.alert_id for r in fresh}
+        store = CUTOUT_STORE_NAMES[setup.survey]
+        rows = []
+        for received in with_cutouts:
+            alert = received.alert
+            if alert.alert_id in stored_cutouts:
+                continue
+            key = (target_ids[alert.object_name], alert.alert_id)
+            for kind in alert.cutouts:
+                data = alert.cutouts.stored(kind)
+                offset = received.raw.find(data) if alert.alert_id in archived_now else -1
+                if offset >= 0:
+                    rows.append((*key, kind, None, store, offset, len(data), now))
+                else:
+                    rows.append((*key, kind, data, "", None, None, now))
         _insert_new_rows(
             cursor,
             "sources_cutout",
-            ["target_id", "alert_id", "kind", "fits", "created"],
-            ["int4", "int8", "text", "bytea", "timestamptz"],
-            [
-                (target_id, alert_id, kind, data, now)
-                for target_id, alert_id, kind, data in zip(
-                    cut_targets, cut_alerts, cut_kinds, cut_data, strict=True
-                )
-                if alert_id not in stored_cutouts
-            ],
+            ["target_id", "alert_id", "kind", "fits", "store", "store_offset", "store_length",
+             "created"],
+            ["int4", "int8", "text", "bytea", "text", "int8", "int4", "timestamptz"],
+            rows,
             "(alert_id, kind)",
-        )
+        )  # fmt: skip
 
     # --- raw alerts archived, compressed (only those not archived yet)
     if fresh:

@@ -57,7 +57,7 @@ from __future__ import annotations
 import io
 import math
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
@@ -284,9 +284,10 @@ class PhotometryTable(Sequence[PhotometryPoint]):
     def first_per_measurement(self) -> PhotometryTable:
         """One point per measurement key, the first; order kept. Parsers list the alert's
         own point, then history, then forced points, so the first is the one to keep."""
-        _, first = np.unique(self.measurement_key, return_index=True)
-        if len(first) == len(self.measurement_key):
+        keys = self.measurement_key
+        if len(set(keys.tolist())) == len(keys):  # the usual case, cheaper than np.unique
             return self
+        _, first = np.unique(keys, return_index=True)
         return self.take(np.sort(first))
 
     @property
@@ -704,17 +705,40 @@ def _point_table(
 
 
 def _lookup_codes(
-    codes: np.ndarray, distinct: Sequence[Any], mapping: Mapping[Any, int], used: np.ndarray,
-    reason: str,
-) -> np.ndarray:  # fmt: skip
+    codes: np.ndarray,
+    distinct: Sequence[Any],
+    mapping: Mapping[Any, int],
+    used: np.ndarray,
+    reason: Callable[[int], str],
+) -> np.ndarray:
     """``mapping`` of each entry's value (``codes`` into ``distinct``, -1 for null), as
-    int64; an entry in ``used`` whose value is not mapped rejects the alert."""
+    int64 (-1 where unmapped); an entry in ``used`` whose value is not mapped rejects
+    the alert with ``reason(entry index)``."""
     lookup = np.array([mapping.get(value, -1) for value in distinct] + [-1], dtype=np.int64)
     mapped = lookup[codes]  # code -1 (null) takes the final -1
     unmapped = used & (mapped < 0)
     if unmapped.any():
-        code = int(codes[np.argmax(unmapped)])
-        raise AlertRejected(reason, repr(None if code < 0 else distinct[code]))
+        row = int(np.argmax(unmapped))
+        code = int(codes[row])
+        raise AlertRejected(reason(row), repr(None if code < 0 else distinct[code]))
+    return mapped
+
+
+def _lookup_small_ints(
+    values: np.ndarray,
+    nulls: np.ndarray,
+    table: np.ndarray,
+    used: np.ndarray,
+    reason: Callable[[int], str],
+) -> np.ndarray:
+    """``table[value]`` of each entry's small non-negative integer (-1 where the value is
+    null or outside the table); an entry in ``used`` without one rejects the alert."""
+    inside = ~nulls & (values >= 0) & (values < len(table))
+    mapped = np.where(inside, table[np.where(inside, values, 0)], -1)
+    unmapped = used & (mapped < 0)
+    if unmapped.any():
+        row = int(np.argmax(unmapped))
+        raise AlertRejected(reason(row), repr(None if nulls[row] else int(values[row])))
     return mapped
 
 
@@ -776,8 +800,11 @@ ZTF_CUTOUTS = (
 )
 
 
+# fid → measurement channel of a detection / an upper limit (-1: not a ZTF band).
 _ZTF_CHANNELS = {
-    kind: {fid: MEASUREMENT_CHANNELS[band, kind] for fid, band in ZTF_BANDS.items()}
+    kind: np.array(
+        [MEASUREMENT_CHANNELS[ZTF_BANDS[fid], kind] if fid in ZTF_BANDS else -1 for fid in range(4)]
+    )
     for kind in ("det", "lim")
 }
 _ISDIFFPOS_IS_POSITIVE = {
@@ -786,65 +813,67 @@ _ISDIFFPOS_IS_POSITIVE = {
 }
 
 
-def _ztf_points(columns: HistoryColumns, origin: Origin, path: str) -> PhotometryTable:
-    """Points of ZTF candidate-like entries, in entry order: entries with ``magpsf`` are
-    detections (flux in µJy from ``magpsf`` and the sign of ``isdiffpos``), entries
-    without are upper limits (``limiting_mag = diffmaglim``, kept when they have a time
-    and a depth); a NaN ``magpsf`` is neither and is dropped."""
+def _ztf_photometry(
+    record: dict[str, Any], candidate: dict[str, Any], candid: int
+) -> PhotometryTable:
+    """The alert's own detection, then ``prv_candidates`` in the alert's order: entries
+    with ``magpsf`` are detections (flux in µJy from ``magpsf`` and the sign of
+    ``isdiffpos``), entries without are upper limits (``limiting_mag = diffmaglim``,
+    kept when they have a time and a depth); a NaN ``magpsf`` is neither and is dropped.
+
+    The caller has checked the candidate's own fields; the candidate is row 0.
+    """
+    fields = HISTORY_COLUMNS["prv_candidates"]
+    history = _history(record, "prv_candidates")
+    columns = HistoryColumns.concatenate([_entry(candidate, "prv_candidates"), history], fields)
+
+    def reason(field: str) -> Callable[[int], str]:
+        return lambda row: f"bad_value:{'candidate' if row == 0 else 'prv_candidates'}.{field}"
+
     jd = columns.floats("jd")
     magpsf = columns.floats("magpsf")
     magpsf_null = columns.is_null("magpsf")
     diffmaglim = columns.floats("diffmaglim")
     detection = ~magpsf_null & np.isfinite(magpsf)
     if (detection & columns.is_null("jd")).any():
-        raise AlertRejected(f"missing_field:{path}.jd")
+        raise AlertRejected("missing_field:prv_candidates.jd")
     if (detection & ~np.isfinite(jd)).any():
-        raise AlertRejected(f"bad_value:{path}.jd")
+        raise AlertRejected("bad_value:prv_candidates.jd")
     limit = magpsf_null & np.isfinite(jd) & np.isfinite(diffmaglim)
-    kept = detection | limit
+    kept = np.flatnonzero(detection | limit)  # row 0, the candidate, is a detection
     detection = detection[kept]
-    fids, fid_codes = np.unique(columns.ints("fid")[kept], return_inverse=True)
-    fid_codes = np.where(columns.is_null("fid")[kept], -1, fid_codes)
-    fids = fids.tolist()
-    detection_channel = _lookup_codes(
-        fid_codes, fids, _ZTF_CHANNELS["det"], detection, f"bad_value:{path}.fid"
-    )
-    limit_channel = _lookup_codes(
-        fid_codes, fids, _ZTF_CHANNELS["lim"], ~detection, f"bad_value:{path}.fid"
+    fid, fid_null = columns.ints("fid")[kept], columns.is_null("fid")[kept]
+    channel = np.where(
+        detection,
+        _lookup_small_ints(fid, fid_null, _ZTF_CHANNELS["det"], detection, reason("fid")),
+        _lookup_small_ints(fid, fid_null, _ZTF_CHANNELS["lim"], ~detection, reason("fid")),
     )
     codes, distinct = columns.texts("isdiffpos")
     is_positive = _lookup_codes(
-        codes[kept], distinct, _ISDIFFPOS_IS_POSITIVE, detection, f"bad_value:{path}.isdiffpos"
+        codes[kept], distinct, _ISDIFFPOS_IS_POSITIVE, detection, reason("isdiffpos")
     )
     positive = detection & (is_positive == 1)
     magpsf = magpsf[kept]
     sigmapsf = _finite_or_nan(columns.floats("sigmapsf")[kept])
     amplitude = 10.0 ** (-0.4 * (magpsf - AB_ZERO_POINT_UJY))  # NaN for upper limits
-    nan = np.full(len(magpsf), np.nan)
+    nan = np.full(len(kept), np.nan)
     alert_id_null = ~detection | columns.is_null("candid")[kept]
+    alert_id = np.where(alert_id_null, 0, columns.ints("candid")[kept])
+    alert_id[0], alert_id_null[0] = candid, False
+    origin = np.full(len(kept), ORIGIN_CODES["history"])
+    origin[0] = ORIGIN_CODES["alert"]
     return _point_table(
         mjd=jd[kept] - JD_TO_MJD,
-        channel=np.where(detection, detection_channel, limit_channel),
+        channel=channel,
         flux=np.where(positive, amplitude, -amplitude),
         fluxerr=amplitude * REL_FLUX_PER_MAG_ERR * sigmapsf,
         mag=np.where(positive, magpsf, nan),
         magerr=np.where(positive, sigmapsf, nan),
         limiting_mag=np.where(detection, nan, diffmaglim[kept]),
-        origin=np.where(detection, ORIGIN_CODES[origin], ORIGIN_CODES["history"]),
-        alert_id=np.where(alert_id_null, 0, columns.ints("candid")[kept]),
+        origin=origin,
+        alert_id=alert_id,
         alert_id_null=alert_id_null,
-    )
-
-
-def _ztf_photometry(
-    record: dict[str, Any], candidate: dict[str, Any], candid: int
-) -> PhotometryTable:
-    """The alert's own detection, then ``prv_candidates`` (see :func:`_ztf_points`)."""
-    own = _ztf_points(_entry(candidate, "prv_candidates"), "alert", "candidate")
-    own.alert_id[:] = candid
-    own.alert_id_null[:] = False
-    history = _ztf_points(_history(record, "prv_candidates"), "history", "prv_candidates")
-    return PhotometryTable.concatenate([own, history]).first_per_measurement()
+    ).first_per_measurement()
 
 
 def _ztf_cutouts(record: dict[str, Any]) -> Cutouts:
@@ -967,52 +996,53 @@ _LSST_CHANNELS = {
 }
 
 
-def _lsst_points(
-    columns: HistoryColumns, origin: Origin, kind: str, path: str, id_field: str | None
-) -> PhotometryTable:
-    """Points of LSST sources (``diaSource``-like entries) in entry order, skipping those
-    without a finite ``psfFlux`` or time: flux and error nJy → µJy, zero and negative
-    fluxes kept, AB magnitude (zero point 31.4 in nJy) where the flux is positive."""
-    mjd = columns.floats("midpointMjdTai")
-    flux_njy = columns.floats("psfFlux")
-    kept = np.isfinite(mjd) & np.isfinite(flux_njy)
-    codes, distinct = columns.texts("band")
-    channel = _lookup_codes(codes, distinct, _LSST_CHANNELS[kind], kept, f"bad_value:{path}.band")
-    if not kept.all():
-        mjd, flux_njy, channel = mjd[kept], flux_njy[kept], channel[kept]
-    err_njy = _finite_or_nan(columns.floats("psfFluxErr")[kept])
-    positive = flux_njy > 0.0
-    nan = np.full(len(mjd), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where(positive, AB_ZERO_POINT_NJY - 2.5 * np.log10(flux_njy), nan)
-        magerr = np.where(positive, MAG_ERR_PER_REL_FLUX * err_njy / flux_njy, nan)
-    if id_field is None:
-        alert_id, alert_id_null = np.zeros(len(mjd), np.int64), np.ones(len(mjd), bool)
-    else:
-        alert_id, alert_id_null = columns.ints(id_field)[kept], columns.is_null(id_field)[kept]
-    return _point_table(
-        mjd=mjd, channel=channel, flux=flux_njy / 1000.0, fluxerr=err_njy / 1000.0, mag=mag,
-        magerr=magerr, limiting_mag=nan, origin=np.full(len(mjd), ORIGIN_CODES[origin]),
-        alert_id=alert_id, alert_id_null=alert_id_null,
-    )  # fmt: skip
-
-
 def _lsst_photometry(
     record: dict[str, Any], source: dict[str, Any], alert_id: int
 ) -> PhotometryTable:
-    """The alert's own source, ``prvDiaSources`` (history) and ``prvDiaForcedSources``."""
-    own = _lsst_points(_entry(source, "prvDiaSources"), "alert", "det", "diaSource", None)
-    if not len(own):
+    """The alert's own source, ``prvDiaSources`` (history) and ``prvDiaForcedSources``,
+    in that order, skipping entries without a finite ``psfFlux`` or time: flux and error
+    nJy → µJy, zero and negative fluxes kept, AB magnitude (zero point 31.4 in nJy)
+    where the flux is positive."""
+    parts = [
+        _entry(source, "prvDiaSources"),
+        _history(record, "prvDiaSources"),
+        _history(record, "prvDiaForcedSources"),
+    ]
+    columns = HistoryColumns.concatenate(parts, HISTORY_COLUMNS["prvDiaSources"])
+    origin = np.repeat(np.arange(3, dtype=np.int8), [len(part) for part in parts])
+    forced = origin == ORIGIN_CODES["forced"]
+    paths = ("diaSource", "prvDiaSources", "prvDiaForcedSources")
+
+    def reason(row: int) -> str:
+        return f"bad_value:{paths[origin[row]]}.band"
+
+    mjd = columns.floats("midpointMjdTai")
+    flux_njy = columns.floats("psfFlux")
+    kept = np.isfinite(mjd) & np.isfinite(flux_njy)
+    if not kept[0]:
         raise AlertRejected("missing_field:diaSource.psfFlux")
-    own.alert_id[:] = alert_id
-    own.alert_id_null[:] = False
-    history = _lsst_points(
-        _history(record, "prvDiaSources"), "history", "det", "prvDiaSources", "diaSourceId"
+    codes, distinct = columns.texts("band")
+    channel = np.where(
+        forced,
+        _lookup_codes(codes, distinct, _LSST_CHANNELS["fp"], kept & forced, reason),
+        _lookup_codes(codes, distinct, _LSST_CHANNELS["det"], kept & ~forced, reason),
     )
-    forced = _lsst_points(
-        _history(record, "prvDiaForcedSources"), "forced", "fp", "prvDiaForcedSources", None
-    )
-    return PhotometryTable.concatenate([own, history, forced]).first_per_measurement()
+    kept = np.flatnonzero(kept)
+    mjd, flux_njy = mjd[kept], flux_njy[kept]
+    err_njy = _finite_or_nan(columns.floats("psfFluxErr")[kept])
+    positive = flux_njy > 0.0
+    nan = np.full(len(kept), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(positive, AB_ZERO_POINT_NJY - 2.5 * np.log10(flux_njy), nan)
+        magerr = np.where(positive, MAG_ERR_PER_REL_FLUX * err_njy / flux_njy, nan)
+    alert_ids = columns.ints("diaSourceId")[kept]
+    alert_id_null = columns.is_null("diaSourceId")[kept] | forced[kept]
+    alert_ids[0], alert_id_null[0] = alert_id, False
+    return _point_table(
+        mjd=mjd, channel=channel[kept], flux=flux_njy / 1000.0, fluxerr=err_njy / 1000.0,
+        mag=mag, magerr=magerr, limiting_mag=nan, origin=origin[kept], alert_id=alert_ids,
+        alert_id_null=alert_id_null,
+    ).first_per_measurement()  # fmt: skip
 
 
 def _lsst_designation(record: dict[str, Any]) -> str | None:

@@ -9,9 +9,9 @@ import pytest
 from astropy.io import fits
 
 from accounts.models import TargetGroupObjectPermission
-from brokers.fink.parsing import FINK_TAXONOMY_VERSION
+from brokers.fink.parsing import FINK_TAXONOMY_VERSION, parse_alert
 from brokers.models import ArchivedAlert
-from sources.cutouts import fits_bytes
+from sources.cutouts import fits_bytes, stored_stamp
 from sources.models import Candidate, Classification, Cutout
 from tests.brokers.conftest import GROUP_A, ZTF_TOPIC, avro_records, avro_schema
 
@@ -58,9 +58,19 @@ def test_it_labels_lsst_solar_system_objects(ingested_lsst):
 
 
 def test_it_stores_three_fits_cutouts_per_alert(ztf_file, lsst_file, ingested_ztf, ingested_lsst):
-    assert Cutout.objects.count() == 3 * (31 + 7)
-    for cutout in Cutout.objects.all()[:10]:
-        with fits.open(io.BytesIO(fits_bytes(cutout.fits))) as hdus:
+    carried = {
+        (alert.alert_id, kind): alert.cutouts.stored(kind)
+        for survey, path in (("ztf", ztf_file), ("lsst", lsst_file))
+        for alert in (parse_alert(record, survey) for record in avro_records(path))
+        for kind in alert.cutouts
+    }
+    assert Cutout.objects.count() == len(carried) == 3 * (31 + 7)
+    for cutout in Cutout.objects.all():
+        # Written once: the rows point into the archived raw alert, which carries them.
+        assert cutout.fits is None and cutout.store.startswith("fink-archive-")
+        stamp = stored_stamp(cutout)
+        assert stamp == carried[cutout.alert_id, cutout.kind]
+        with fits.open(io.BytesIO(fits_bytes(stamp))) as hdus:
             assert hdus[0].data is not None or hdus[1].data is not None
 
 
