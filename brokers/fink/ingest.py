@@ -544,7 +544,8 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
             key = (target_ids[alert.object_name], alert.alert_id)
             for kind in alert.cutouts:
                 data = alert.cutouts.stored(kind)
-                offset = received.raw.find(data) if alert.alert_id in archived_now else -1
+                # rfind: stamps sit near the end of an alert, so the search is shorter
+                offset = received.raw.rfind(data) if alert.alert_id in archived_now else -1
                 if offset >= 0:
                     rows.append((*key, kind, None, store, offset, len(data), now))
                 else:
