@@ -1020,6 +1020,8 @@ def _lsst_photometry(
     flux_njy = columns.floats("psfFlux")
     kept = np.isfinite(mjd) & np.isfinite(flux_njy)
     if not kept[0]:
+        if not np.isfinite(mjd[0]):
+            raise AlertRejected("bad_value:diaSource.midpointMjdTai", repr(float(mjd[0])))
         raise AlertRejected("missing_field:diaSource.psfFlux")
     codes, distinct = columns.texts("band")
     channel = np.where(
