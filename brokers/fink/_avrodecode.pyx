@@ -85,8 +85,24 @@ cdef class _Reader:
                 raise AvroDecodeError("varint too long")
         return <long long>((result >> 1) ^ (-(result & 1)))
 
+    cdef inline long long read_block_count(self) except -1:
+        """Items in the next block of an array or map, 0 at the end (a block's byte size,
+        written before its items when the count is negative, is read past)."""
+        cdef long long n = self.read_long()
+        if n < 0:
+            n = -n
+            self.read_long()
+        return n
+
+    cdef inline Node read_branch(self, Node union):
+        """The branch of ``union`` the next value is encoded in."""
+        cdef long long index = self.read_long()
+        if index < 0 or index >= len(union.children):
+            raise AvroDecodeError("union index out of range")
+        return <Node>union.children[index]
+
     cdef int skip(self, Node node) except -1:
-        cdef long long n, i, index
+        cdef long long n, i
         cdef Node child
         cdef int kind = node.kind
         if kind == K_NULL:
@@ -115,19 +131,13 @@ cdef class _Reader:
             for child in node.children:
                 self.skip(child)
         elif kind == K_UNION:
-            index = self.read_long()
-            if index < 0 or index >= len(node.children):
-                raise AvroDecodeError("union index out of range")
-            self.skip(<Node>node.children[index])
+            self.skip(self.read_branch(node))
         elif kind == K_ARRAY or kind == K_MAP or kind == K_COLUMNS:
             child = <Node>node.children[0]
             while True:
-                n = self.read_long()
+                n = self.read_block_count()
                 if n == 0:
                     break
-                if n < 0:
-                    n = -n
-                    self.read_long()  # block size in bytes
                 for i in range(n):
                     if kind == K_MAP:
                         self.skip_string()
@@ -161,10 +171,7 @@ cdef class _Reader:
         if kind == K_INT:
             return self.read_long()
         if kind == K_UNION:
-            index = self.read_long()
-            if index < 0 or index >= len(node.children):
-                raise AvroDecodeError("union index out of range")
-            return self.read(<Node>node.children[index])
+            return self.read(self.read_branch(node))
         if kind == K_FLOAT:
             self.need(4)
             memcpy(&f, self.buf + self.pos, 4)
@@ -215,12 +222,9 @@ cdef class _Reader:
             items = []
             child = <Node>node.children[0]
             while True:
-                n = self.read_long()
+                n = self.read_block_count()
                 if n == 0:
                     break
-                if n < 0:
-                    n = -n
-                    self.read_long()
                 for i in range(n):
                     PyList_Append(items, self.read(child))
             return items
@@ -228,12 +232,9 @@ cdef class _Reader:
             out = {}
             child = <Node>node.children[0]
             while True:
-                n = self.read_long()
+                n = self.read_block_count()
                 if n == 0:
                     break
-                if n < 0:
-                    n = -n
-                    self.read_long()
                 for i in range(n):
                     key = self.read_string()
                     PyDict_SetItem(out, key, self.read(child))
@@ -247,7 +248,7 @@ cdef class _Reader:
         cdef Node record = items
         cdef Node branch
         cdef Py_ssize_t k, nfields, total = 0
-        cdef long long n, i, index
+        cdef long long n, i
         cdef int column_kind
         cdef bint entry_is_null
         cdef double d
@@ -278,12 +279,9 @@ cdef class _Reader:
             texts.append([] if column_kind == C_TEXT else None)
             codes.append({} if column_kind == C_TEXT else None)
         while True:
-            n = self.read_long()
+            n = self.read_block_count()
             if n == 0:
                 break
-            if n < 0:
-                n = -n
-                self.read_long()  # block size in bytes
             for k in range(nfields):
                 column_kind = kinds[k]
                 if column_kind == C_FLOAT or column_kind == C_INT or column_kind == C_TEXT:
@@ -293,10 +291,7 @@ cdef class _Reader:
             for i in range(n):
                 entry_is_null = False
                 if items.kind == K_UNION:
-                    index = self.read_long()
-                    if index < 0 or index >= len(items.children):
-                        raise AvroDecodeError("union index out of range")
-                    branch = <Node>items.children[index]
+                    branch = self.read_branch(items)
                     if branch.kind == K_NULL:
                         entry_is_null = True
                     elif branch is not record:
@@ -309,10 +304,7 @@ cdef class _Reader:
                             self.skip(branch)
                         continue
                     if not entry_is_null and branch.kind == K_UNION:
-                        index = self.read_long()
-                        if index < 0 or index >= len(branch.children):
-                            raise AvroDecodeError("union index out of range")
-                        branch = <Node>branch.children[index]
+                        branch = self.read_branch(branch)
                     if entry_is_null or branch.kind == K_NULL:
                         if column_kind == C_FLOAT:
                             (<array.array>values[k]).data.as_doubles[total + i] = NAN
