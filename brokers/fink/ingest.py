@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -200,10 +200,15 @@ def _copy_binary(cursor, table: str, columns: str, types: list[str], rows) -> No
     cursor.execute(f"TRUNCATE {table}")
     names = ", ".join(column.split()[0] for column in columns.split(", "))
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
-        write_row = copy.write_row
-        for row in rows:
-            write_row(row)
+        _write_rows(types, rows, copy)
+
+
+def _write_rows(types: list[str], rows: Iterable[tuple], copy: psycopg.Copy) -> None:
+    """Write ``rows`` (Python tuples of the binary ``types``) into an open COPY."""
+    copy.set_types(types)
+    write_row = copy.write_row
+    for row in rows:
+        write_row(row)
 
 
 def _insert_new_rows(
@@ -217,13 +222,7 @@ def _insert_new_rows(
     """
     if not rows:
         return
-
-    def write_rows(copy) -> None:
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
-
-    if not _copy_unless_present(cursor, table, columns, write_rows):
+    if not _copy_unless_present(cursor, table, columns, partial(_write_rows, types, rows)):
         temp = f"ingest_{table}"
         pg_types = {"int4": "int", "int8": "bigint", "timestamptz": "timestamptz"}
         definition = ", ".join(

@@ -136,9 +136,9 @@ def decode_message(
 ) -> dict[str, Any]:
     """Decode one Fink Kafka message into the alert record (a ``dict``).
 
-    With ``complete=False`` history entries keep only the fields the ingest reads
-    (:data:`brokers.fink.avrodecode.HISTORY_FIELDS`), which is several times faster;
-    the stream uses that, and archives the raw bytes anyway.
+    With ``complete=False`` the history arrays come out as columns of only the fields
+    the ingest reads (:data:`brokers.fink.parsing.HISTORY_COLUMNS`), which is several
+    times faster; the stream uses that, and archives the raw bytes anyway.
 
     Raises :class:`AlertRejected` with ``unknown_schema`` (no schema for the key),
     ``truncated`` (value ends early) or ``undecodable`` (anything else). ``headers``
