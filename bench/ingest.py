@@ -118,19 +118,19 @@ def _worker_init(schema: dict, survey: str, plain_fastavro: bool) -> None:
 def _decode_chunk(chunk: list[bytes]):
     """Decode and normalize as ``fink_stream`` does (its ``poll_batch``)."""
     from brokers.fink.ingest import ReceivedAlert, RejectedRecord
-    from brokers.fink.parsing import AlertRejected, parse_alert
+    from brokers.fink.parsing import AlertRejected, parse_alerts
     from brokers.fink.wire import decode_message
 
     cache, survey, complete = _decoding["cache"], _decoding["survey"], _decoding["complete"]
+    topic = TOPIC[survey]
     alerts, rejected = [], []
-    for value in chunk:
-        try:
-            record = decode_message(value, None, schema_cache=cache, complete=complete)
-            alert = parse_alert(record, survey, TOPIC[survey])
-        except AlertRejected as exc:
-            rejected.append(RejectedRecord(value, exc.reason, exc.detail, TOPIC[survey]))
+    records = [decode_message(v, None, schema_cache=cache, complete=complete) for v in chunk]
+    parsed = parse_alerts(records, survey, [topic] * len(records))
+    for value, alert in zip(chunk, parsed, strict=True):
+        if isinstance(alert, AlertRejected):
+            rejected.append(RejectedRecord(value, alert.reason, alert.detail, topic))
         else:
-            alerts.append(ReceivedAlert(alert, value, TOPIC[survey]))
+            alerts.append(ReceivedAlert(alert, value, topic))
     return alerts, rejected
 
 

@@ -4,7 +4,7 @@ Delivery guarantee (at-least-once reading, exactly-once effect):
 
 1. poll up to ``batch_size`` messages (waiting at most ``poll_timeout_s``);
 2. decode each (:func:`brokers.fink.wire.decode_message`) and normalize it
-   (:func:`brokers.fink.parsing.parse_alert`); a record that fails either is kept as a
+   (:func:`brokers.fink.parsing.parse_alerts`); a record that fails either is kept as a
    :class:`RejectedRecord` (raw bytes, topic/partition/offset, reason) for quarantine;
 3. store the whole batch with :func:`brokers.fink.ingest.ingest_batch` (one
    committed transaction, idempotent writes);
@@ -39,7 +39,7 @@ from django.db import InterfaceError, OperationalError
 
 from brokers.fink.avrodecode import compiled_decoder_available
 from brokers.fink.config import StreamConfig
-from brokers.fink.parsing import AlertRejected, parse_alert
+from brokers.fink.parsing import AlertRejected, parse_alerts
 from brokers.fink.stream_metrics import StreamMetrics
 from brokers.fink.wire import SchemaCache, decode_message
 
@@ -177,10 +177,10 @@ class FinkStreamConsumer:
         messages = self._consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
         if not messages:
             return None
-        from brokers.fink.ingest import ReceivedAlert, RejectedRecord
+        from brokers.fink.ingest import ReceivedAlert
 
         batch = Batch()
-        survey = self.config.survey
+        decoded: list[tuple[Any, dict[str, Any]]] = []
         for message in messages:
             error = message.error()
             if error is not None:
@@ -190,48 +190,58 @@ class FinkStreamConsumer:
                     raise KafkaException(error)
                 logger.warning("%s: Kafka error: %s", self.config.name, error)
                 continue
-            topic, partition, offset = message.topic(), message.partition(), message.offset()
-            key = (topic, partition)
-            batch.next_offsets[key] = max(batch.next_offsets.get(key, 0), offset + 1)
-            raw = message.value() or b""
-            timestamp = _kafka_timestamp(message)
+            key = (message.topic(), message.partition())
+            batch.next_offsets[key] = max(batch.next_offsets.get(key, 0), message.offset() + 1)
             try:
                 record = decode_message(
-                    raw, message.key(), schema_cache=self.schema_cache, complete=False
-                )
-                alert = parse_alert(record, survey, topic)
+                    message.value() or b"", message.key(), schema_cache=self.schema_cache,
+                    complete=False,
+                )  # fmt: skip
             except AlertRejected as rejection:
-                batch.rejected.append(
-                    RejectedRecord(
-                        raw=raw,
-                        reason=rejection.reason,
-                        detail=rejection.detail,
-                        topic=topic,
-                        partition=partition,
-                        offset=offset,
-                    )
-                )
-                logger.warning(
-                    "%s: quarantined %s[%s]@%s: %s",
-                    self.config.name,
-                    topic,
-                    partition,
-                    offset,
-                    rejection,
-                )
+                self._quarantine(batch, message, rejection)
+            else:
+                decoded.append((message, record))
+        parsed = parse_alerts(
+            [record for _, record in decoded],
+            self.config.survey,
+            [message.topic() for message, _ in decoded],
+        )
+        for (message, _), alert in zip(decoded, parsed, strict=True):
+            if isinstance(alert, AlertRejected):
+                self._quarantine(batch, message, alert)
                 continue
+            timestamp = _kafka_timestamp(message)
             batch.alerts.append(
                 ReceivedAlert(
                     alert=alert,
-                    raw=raw,
-                    topic=topic,
+                    raw=message.value() or b"",
+                    topic=message.topic(),
                     kafka_timestamp=timestamp,
-                    partition=partition,
-                    offset=offset,
+                    partition=message.partition(),
+                    offset=message.offset(),
                 )
             )
             batch.kafka_timestamps_s.append(timestamp.timestamp() if timestamp else None)
         return batch if batch.next_offsets else None
+
+    def _quarantine(self, batch: Batch, message: Any, rejection: AlertRejected) -> None:
+        """Keep ``message`` in ``batch`` as a rejected record, with its reason."""
+        from brokers.fink.ingest import RejectedRecord
+
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        batch.rejected.append(
+            RejectedRecord(
+                raw=message.value() or b"",
+                reason=rejection.reason,
+                detail=rejection.detail,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+            )
+        )
+        logger.warning(
+            "%s: quarantined %s[%s]@%s: %s", self.config.name, topic, partition, offset, rejection
+        )
 
     def store(self, batch: Batch) -> bool:
         """Store ``batch`` in one transaction, waiting out database outages.

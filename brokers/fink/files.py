@@ -1,5 +1,5 @@
 """Ingest of Avro container files (one or many alerts each) through the stream's path:
-parse each record, quarantine what cannot be parsed, write batches with
+parse each batch of records, quarantine what cannot be parsed, write batches with
 :func:`brokers.fink.ingest.ingest_batch`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from brokers.fink.bootstrap import DEFAULT_GROUP
 from brokers.fink.ingest import IngestReport, ReceivedAlert, RejectedRecord, ingest_batch
-from brokers.fink.parsing import AlertRejected, parse_alert, read_avro_file_with_bytes
+from brokers.fink.parsing import AlertRejected, parse_alerts, read_avro_file_with_bytes
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -36,14 +36,30 @@ def ingest_files(
     topic = topic or default_topic(survey)
     report = IngestReport()
     unreadable: list[str] = []
-    alerts: list[ReceivedAlert] = []
     rejected: list[RejectedRecord] = []
+    # Decoded records of the batch being gathered: (record, raw, index, path).
+    records: list[tuple[dict, bytes, int, str]] = []
 
     def flush() -> None:
+        parsed = parse_alerts([r[0] for r in records], survey, [topic] * len(records))
+        alerts = []
+        for (_, raw, index, path), alert in zip(records, parsed, strict=True):
+            if isinstance(alert, AlertRejected):
+                rejected.append(
+                    RejectedRecord(
+                        raw=raw,
+                        reason=alert.reason,
+                        detail=f"{path} record {index}: {alert.detail}",
+                        topic=topic,
+                        offset=index,
+                    )
+                )
+            else:
+                alerts.append(ReceivedAlert(alert=alert, raw=raw, topic=topic, offset=index))
         if alerts or rejected:
             report.merge(ingest_batch(alerts, rejected, survey=survey, group_name=group_name))
-            alerts.clear()
-            rejected.clear()
+        records.clear()
+        rejected.clear()
 
     for path in paths:
         try:
@@ -65,23 +81,9 @@ def ingest_files(
                     )
                 )
             else:
-                record, raw = item
                 consumed += 1
-                try:
-                    alert = parse_alert(record, survey, topic)
-                except AlertRejected as exc:
-                    rejected.append(
-                        RejectedRecord(
-                            raw=raw,
-                            reason=exc.reason,
-                            detail=f"{path} record {index}: {exc.detail}",
-                            topic=topic,
-                            offset=index,
-                        )
-                    )
-                else:
-                    alerts.append(ReceivedAlert(alert=alert, raw=raw, topic=topic, offset=index))
-            if len(alerts) + len(rejected) >= batch_size:
+                records.append((*item, index, str(path)))
+            if len(records) + len(rejected) >= batch_size:
                 flush()
     flush()
     return report, unreadable

@@ -59,6 +59,7 @@ import math
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
@@ -81,8 +82,7 @@ __all__ = [
     "detect_survey",
     "iter_taxonomy",
     "parse_alert",
-    "parse_lsst_alert",
-    "parse_ztf_alert",
+    "parse_alerts",
     "read_avro_file",
     "read_avro_file_with_bytes",
 ]
@@ -278,15 +278,6 @@ class PhotometryTable(Sequence[PhotometryPoint]):
     def take(self, rows: np.ndarray) -> PhotometryTable:
         """The points at ``rows`` (indices or a boolean mask), in that order."""
         return PhotometryTable(**{name: getattr(self, name)[rows] for name in self.FIELDS})
-
-    def first_per_measurement(self) -> PhotometryTable:
-        """One point per measurement key, the first; order kept. Parsers list the alert's
-        own point, then history, then forced points, so the first is the one to keep."""
-        keys = self.measurement_key
-        if len(set(keys.tolist())) == len(keys):  # the usual case, cheaper than np.unique
-            return self
-        _, first = np.unique(keys, return_index=True)
-        return self.take(np.sort(first))
 
     @property
     def channel(self) -> np.ndarray:
@@ -671,9 +662,52 @@ def _history(record: dict[str, Any], name: str) -> HistoryColumns:
     return HistoryColumns.from_entries(entries or (), HISTORY_COLUMNS[name])
 
 
-def _entry(source: dict[str, Any], history: str) -> HistoryColumns:
-    """One source record (an alert's own) read like an entry of ``history``."""
-    return HistoryColumns.from_entries((source,), HISTORY_COLUMNS[history])
+class _OwnSource(NamedTuple):
+    """What the photometry of one alert is computed from: the decoded record, the
+    alert's own source (ZTF ``candidate``, LSST ``diaSource``) and its alert id."""
+
+    record: dict[str, Any]
+    source: dict[str, Any]
+    alert_id: int
+
+
+def _stack(
+    alerts: Sequence[_OwnSource], histories: Sequence[str]
+) -> tuple[HistoryColumns, np.ndarray, np.ndarray]:
+    """The rows of a batch of alerts by column: every alert's own source (read like an
+    entry of ``histories[0]``), then each alert's ``histories[0]``, then each alert's
+    ``histories[1]``, and so on; with each row's alert (index into ``alerts``) and origin
+    code (0, ``alert``, for own sources; k for ``histories[k - 1]``)."""
+    kinds = HISTORY_COLUMNS[histories[0]]
+    n_alerts = len(alerts)
+    everyone = np.arange(n_alerts)
+    parts = [HistoryColumns.from_entries([alert.source for alert in alerts], kinds)]
+    alert_of_row, origin = [everyone], [np.zeros(n_alerts, dtype=np.int8)]
+    for code, name in enumerate(histories, start=1):
+        arrays = [_history(alert.record, name) for alert in alerts]
+        lengths = [len(array) for array in arrays]
+        parts += arrays
+        alert_of_row.append(np.repeat(everyone, lengths))
+        origin.append(np.full(sum(lengths), code, dtype=np.int8))
+    columns = HistoryColumns.concatenate(parts, kinds)
+    return columns, np.concatenate(alert_of_row), np.concatenate(origin)
+
+
+def _per_alert(
+    points: PhotometryTable, alert_of_row: np.ndarray, n_alerts: int
+) -> list[PhotometryTable]:
+    """One table per alert of a batch's points: the alert's rows in batch order (its own
+    point, then history, then forced points, as :func:`_stack` lays them out), each
+    measurement key once, the first."""
+    by_alert_and_key = np.lexsort((points.measurement_key, alert_of_row))  # stable
+    alerts, keys = alert_of_row[by_alert_and_key], points.measurement_key[by_alert_and_key]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (alerts[1:] != alerts[:-1]) | (keys[1:] != keys[:-1])
+    rows = by_alert_and_key[first]
+    rows = rows[np.lexsort((rows, alert_of_row[rows]))]
+    kept = points.take(rows)
+    bounds = np.searchsorted(alert_of_row[rows], np.arange(n_alerts + 1)).tolist()
+    return [kept.take(slice(start, stop)) for start, stop in pairwise(bounds)]
 
 
 def _finite_or_nan(values: np.ndarray) -> np.ndarray:
@@ -811,22 +845,20 @@ _ISDIFFPOS_IS_POSITIVE = {
 }
 
 
-def _ztf_photometry(
-    record: dict[str, Any], candidate: dict[str, Any], candid: int
-) -> PhotometryTable:
-    """The alert's own detection, then ``prv_candidates`` in the alert's order: entries
-    with ``magpsf`` are detections (flux in µJy from ``magpsf`` and the sign of
-    ``isdiffpos``), entries without are upper limits (``limiting_mag = diffmaglim``,
-    kept when they have a time and a depth); a NaN ``magpsf`` is neither and is dropped.
+def _ztf_photometry(alerts: Sequence[_OwnSource]) -> list[PhotometryTable]:
+    """Per alert of a batch: its own detection, then ``prv_candidates`` in the alert's
+    order. Entries with ``magpsf`` are detections (flux in µJy from ``magpsf`` and the
+    sign of ``isdiffpos``), entries without are upper limits (``limiting_mag =
+    diffmaglim``, kept when they have a time and a depth); a NaN ``magpsf`` is neither
+    and is dropped. Raises :class:`AlertRejected` for the first alert with a bad value.
 
-    The caller has checked the candidate's own fields; the candidate is row 0.
+    The caller has checked the candidates' own fields.
     """
-    fields = HISTORY_COLUMNS["prv_candidates"]
-    history = _history(record, "prv_candidates")
-    columns = HistoryColumns.concatenate([_entry(candidate, "prv_candidates"), history], fields)
+    columns, alert_of_row, origin = _stack(alerts, ("prv_candidates",))
+    own = origin == ORIGIN_CODES["alert"]
 
     def reason(field: str) -> Callable[[int], str]:
-        return lambda row: f"bad_value:{'candidate' if row == 0 else 'prv_candidates'}.{field}"
+        return lambda row: f"bad_value:{'candidate' if own[row] else 'prv_candidates'}.{field}"
 
     jd = columns.floats("jd")
     magpsf = columns.floats("magpsf")
@@ -838,8 +870,8 @@ def _ztf_photometry(
     if (detection & ~np.isfinite(jd)).any():
         raise AlertRejected("bad_value:prv_candidates.jd")
     limit = magpsf_null & np.isfinite(jd) & np.isfinite(diffmaglim)
-    kept = np.flatnonzero(detection | limit)  # row 0, the candidate, is a detection
-    detection = detection[kept]
+    kept = np.flatnonzero(detection | limit)  # every own row: candidates are detections
+    detection, own = detection[kept], own[kept]
     fid, fid_null = columns.ints("fid")[kept], columns.is_null("fid")[kept]
     channel = np.where(
         detection,
@@ -855,12 +887,11 @@ def _ztf_photometry(
     sigmapsf = _finite_or_nan(columns.floats("sigmapsf")[kept])
     amplitude = 10.0 ** (-0.4 * (magpsf - AB_ZERO_POINT_UJY))  # NaN for upper limits
     nan = np.full(len(kept), np.nan)
-    alert_id_null = ~detection | columns.is_null("candid")[kept]
-    alert_id = np.where(alert_id_null, 0, columns.ints("candid")[kept])
-    alert_id[0], alert_id_null[0] = candid, False
-    origin = np.full(len(kept), ORIGIN_CODES["history"])
-    origin[0] = ORIGIN_CODES["alert"]
-    return _point_table(
+    alert_of_row = alert_of_row[kept]
+    own_ids = np.array([alert.alert_id for alert in alerts], dtype=np.int64)
+    alert_id_null = ~own & (~detection | columns.is_null("candid")[kept])
+    alert_id = np.where(own, own_ids[alert_of_row], columns.ints("candid")[kept])
+    points = _point_table(
         mjd=jd[kept] - JD_TO_MJD,
         channel=channel,
         flux=np.where(positive, amplitude, -amplitude),
@@ -868,10 +899,11 @@ def _ztf_photometry(
         mag=np.where(positive, magpsf, nan),
         magerr=np.where(positive, sigmapsf, nan),
         limiting_mag=np.where(detection, nan, diffmaglim[kept]),
-        origin=origin,
-        alert_id=alert_id,
+        origin=origin[kept],
+        alert_id=np.where(alert_id_null, 0, alert_id),
         alert_id_null=alert_id_null,
-    ).first_per_measurement()
+    )
+    return _per_alert(points, alert_of_row, len(alerts))
 
 
 def _ztf_cutouts(record: dict[str, Any]) -> Cutouts:
@@ -916,8 +948,9 @@ def _ztf_classification(
     return label, probability
 
 
-def parse_ztf_alert(record: dict[str, Any], topic: str | None = None) -> NormalizedAlert:
-    """Normalize a Fink ZTF alert (schema 4.x) into a :class:`NormalizedAlert`.
+def _ztf_fields(record: Any, topic: str | None) -> tuple[dict[str, Any], _OwnSource]:
+    """A Fink ZTF alert (schema 4.x) checked and normalized but for its photometry: the
+    other :class:`NormalizedAlert` fields, and what :func:`_ztf_photometry` reads.
 
     Raises :class:`AlertRejected` when the record is not usable.
     """
@@ -936,22 +969,22 @@ def parse_ztf_alert(record: dict[str, Any], topic: str | None = None) -> Normali
     if not _is_finite(candidate["magpsf"]):
         raise AlertRejected("bad_value:candidate.magpsf", repr(candidate["magpsf"]))
     roid = record.get("roid")
-    return NormalizedAlert(
-        survey="ztf",
-        topic=topic,
-        alert_id=int(candid),
-        object_name=str(object_id),
-        ra=ra,
-        dec=dec,
-        mjd=candidate["jd"] - JD_TO_MJD,
+    fields = {
+        "survey": "ztf",
+        "topic": topic,
+        "alert_id": int(candid),
+        "object_name": str(object_id),
+        "ra": ra,
+        "dec": dec,
+        "mjd": candidate["jd"] - JD_TO_MJD,
         # roid: 2 = Fink solar-system candidate, 3 = known MPC object (ssnamenr).
-        is_solar_system=roid in (2, 3),
-        classification=_ztf_classification(record, topic),
-        annotations=_ztf_annotations(record, candidate),
-        photometry=_ztf_photometry(record, candidate, int(candid)),
-        cutouts=_ztf_cutouts(record),
-        raw=record,
-    )
+        "is_solar_system": roid in (2, 3),
+        "classification": _ztf_classification(record, topic),
+        "annotations": _ztf_annotations(record, candidate),
+        "cutouts": _ztf_cutouts(record),
+        "raw": record,
+    }
+    return fields, _OwnSource(record, candidate, int(candid))
 
 
 # ---------------------------------------------------------------------------
@@ -994,20 +1027,14 @@ _LSST_CHANNELS = {
 }
 
 
-def _lsst_photometry(
-    record: dict[str, Any], source: dict[str, Any], alert_id: int
-) -> PhotometryTable:
-    """The alert's own source, ``prvDiaSources`` (history) and ``prvDiaForcedSources``,
-    in that order, skipping entries without a finite ``psfFlux`` or time: flux and error
-    nJy → µJy, zero and negative fluxes kept, AB magnitude (zero point 31.4 in nJy)
-    where the flux is positive."""
-    parts = [
-        _entry(source, "prvDiaSources"),
-        _history(record, "prvDiaSources"),
-        _history(record, "prvDiaForcedSources"),
-    ]
-    columns = HistoryColumns.concatenate(parts, HISTORY_COLUMNS["prvDiaSources"])
-    origin = np.repeat(np.arange(3, dtype=np.int8), [len(part) for part in parts])
+def _lsst_photometry(alerts: Sequence[_OwnSource]) -> list[PhotometryTable]:
+    """Per alert of a batch: its own source, ``prvDiaSources`` (history) and
+    ``prvDiaForcedSources``, in that order, skipping entries without a finite
+    ``psfFlux`` or time: flux and error nJy → µJy, zero and negative fluxes kept, AB
+    magnitude (zero point 31.4 in nJy) where the flux is positive. Raises
+    :class:`AlertRejected` for the first alert with a bad value."""
+    columns, alert_of_row, origin = _stack(alerts, ("prvDiaSources", "prvDiaForcedSources"))
+    own = origin == ORIGIN_CODES["alert"]
     forced = origin == ORIGIN_CODES["forced"]
     paths = ("diaSource", "prvDiaSources", "prvDiaForcedSources")
 
@@ -1017,9 +1044,11 @@ def _lsst_photometry(
     mjd = columns.floats("midpointMjdTai")
     flux_njy = columns.floats("psfFlux")
     kept = np.isfinite(mjd) & np.isfinite(flux_njy)
-    if not kept[0]:
-        if not np.isfinite(mjd[0]):
-            raise AlertRejected("bad_value:diaSource.midpointMjdTai", repr(float(mjd[0])))
+    own_dropped = own & ~kept
+    if own_dropped.any():
+        row = int(np.argmax(own_dropped))
+        if not np.isfinite(mjd[row]):
+            raise AlertRejected("bad_value:diaSource.midpointMjdTai", repr(float(mjd[row])))
         raise AlertRejected("missing_field:diaSource.psfFlux")
     codes, distinct = columns.texts("band")
     channel = np.where(
@@ -1028,21 +1057,23 @@ def _lsst_photometry(
         _lookup_codes(codes, distinct, _LSST_CHANNELS["det"], kept & ~forced, reason),
     )
     kept = np.flatnonzero(kept)
-    mjd, flux_njy = mjd[kept], flux_njy[kept]
+    mjd, flux_njy, own = mjd[kept], flux_njy[kept], own[kept]
     err_njy = _finite_or_nan(columns.floats("psfFluxErr")[kept])
     positive = flux_njy > 0.0
     nan = np.full(len(kept), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = np.where(positive, AB_ZERO_POINT_NJY - 2.5 * np.log10(flux_njy), nan)
         magerr = np.where(positive, MAG_ERR_PER_REL_FLUX * err_njy / flux_njy, nan)
-    alert_ids = columns.ints("diaSourceId")[kept]
-    alert_id_null = columns.is_null("diaSourceId")[kept] | forced[kept]
-    alert_ids[0], alert_id_null[0] = alert_id, False
-    return _point_table(
+    alert_of_row = alert_of_row[kept]
+    own_ids = np.array([alert.alert_id for alert in alerts], dtype=np.int64)
+    alert_ids = np.where(own, own_ids[alert_of_row], columns.ints("diaSourceId")[kept])
+    alert_id_null = ~own & (columns.is_null("diaSourceId")[kept] | forced[kept])
+    points = _point_table(
         mjd=mjd, channel=channel[kept], flux=flux_njy / 1000.0, fluxerr=err_njy / 1000.0,
         mag=mag, magerr=magerr, limiting_mag=nan, origin=origin[kept], alert_id=alert_ids,
         alert_id_null=alert_id_null,
-    ).first_per_measurement()  # fmt: skip
+    )  # fmt: skip
+    return _per_alert(points, alert_of_row, len(alerts))
 
 
 def _lsst_designation(record: dict[str, Any]) -> str | None:
@@ -1118,8 +1149,10 @@ def _lsst_cutouts(record: dict[str, Any]) -> Cutouts:
     return Cutouts(stored)
 
 
-def parse_lsst_alert(record: dict[str, Any], topic: str | None = None) -> NormalizedAlert:
-    """Normalize a Fink LSST alert (lsst.v10 + Fink blocks) into a :class:`NormalizedAlert`.
+def _lsst_fields(record: Any, topic: str | None) -> tuple[dict[str, Any], _OwnSource]:
+    """A Fink LSST alert (lsst.v10 + Fink blocks) checked and normalized but for its
+    photometry: the other :class:`NormalizedAlert` fields, and what
+    :func:`_lsst_photometry` reads.
 
     Raises :class:`AlertRejected` when the record is not usable.
     """
@@ -1151,21 +1184,21 @@ def parse_lsst_alert(record: dict[str, Any], topic: str | None = None) -> Normal
             # A solar-system source without a designation: Rubin's own SSO id.
             dia_object_id = f"ssObjectId:{ss_object_id}"
         object_name = str(dia_object_id)
-    return NormalizedAlert(
-        survey="lsst",
-        topic=topic,
-        alert_id=int(alert_id),
-        object_name=object_name,
-        ra=ra,
-        dec=dec,
-        mjd=float(source["midpointMjdTai"]),
-        is_solar_system=is_solar_system,
-        classification=_lsst_classification(record, topic, is_solar_system, designation),
-        annotations=_lsst_annotations(record, source),
-        photometry=_lsst_photometry(record, source, int(alert_id)),
-        cutouts=_lsst_cutouts(record),
-        raw=record,
-    )
+    fields = {
+        "survey": "lsst",
+        "topic": topic,
+        "alert_id": int(alert_id),
+        "object_name": object_name,
+        "ra": ra,
+        "dec": dec,
+        "mjd": float(source["midpointMjdTai"]),
+        "is_solar_system": is_solar_system,
+        "classification": _lsst_classification(record, topic, is_solar_system, designation),
+        "annotations": _lsst_annotations(record, source),
+        "cutouts": _lsst_cutouts(record),
+        "raw": record,
+    }
+    return fields, _OwnSource(record, source, int(alert_id))
 
 
 # ---------------------------------------------------------------------------
@@ -1184,29 +1217,82 @@ def detect_survey(record: Any) -> Survey | None:
     return None
 
 
+_PARSERS: dict[Survey, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "ztf": (_ztf_fields, _ztf_photometry),
+    "lsst": (_lsst_fields, _lsst_photometry),
+}
+# What a parser bug on a strange record raises; reported as ``bad_value:<exception>``.
+_PARSER_ERRORS = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
+
+
+def _as_rejection(exc: Exception) -> AlertRejected:
+    if isinstance(exc, AlertRejected):
+        return exc
+    return AlertRejected(f"bad_value:{type(exc).__name__}", str(exc))
+
+
+def _photometry_each(
+    photometry: Callable[[Sequence[_OwnSource]], list[PhotometryTable]],
+    alerts: Sequence[_OwnSource],
+) -> list[PhotometryTable | AlertRejected]:
+    """``photometry`` of each alert, computed for the whole batch at once; where that
+    fails, for each half in turn, down to the alert that fails (its rejection)."""
+    try:
+        return list(photometry(alerts))
+    except (AlertRejected, *_PARSER_ERRORS) as exc:
+        if len(alerts) == 1:
+            return [_as_rejection(exc)]
+    half = len(alerts) // 2
+    return _photometry_each(photometry, alerts[:half]) + _photometry_each(photometry, alerts[half:])
+
+
+def parse_alerts(
+    records: Sequence[Any], survey: Survey | None, topics: Sequence[str | None]
+) -> list[NormalizedAlert | AlertRejected]:
+    """Normalize decoded Fink alerts of ``survey`` (each guessed from its shape if
+    ``None``), ``topics[i]`` being the topic of ``records[i]``: for each record, its
+    :class:`NormalizedAlert` or the :class:`AlertRejected` saying why it is not one.
+
+    The photometry of the whole batch is computed at once (numpy's cost per call would
+    otherwise exceed the arithmetic). A record of the other survey, or of neither, is
+    rejected as ``wrong_schema``; an unexpected error inside the parser is reported as
+    ``bad_value:<exception>``, so that one strange record is quarantined rather than
+    stopping a stream.
+    """
+    results: list[NormalizedAlert | AlertRejected | None] = [None] * len(records)
+    pending: dict[Survey, list[tuple[int, dict[str, Any], _OwnSource]]] = {}
+    for index, (record, topic) in enumerate(zip(records, topics, strict=True)):
+        record_survey = survey or detect_survey(record)
+        if record_survey not in _PARSERS:
+            results[index] = AlertRejected(
+                "wrong_schema", f"unrecognized alert (survey={record_survey!r})"
+            )
+            continue
+        try:
+            fields, own_source = _PARSERS[record_survey][0](record, topic)
+        except (AlertRejected, *_PARSER_ERRORS) as exc:
+            results[index] = _as_rejection(exc)
+        else:
+            pending.setdefault(record_survey, []).append((index, fields, own_source))
+    for record_survey, parsed in pending.items():
+        photometry = _photometry_each(_PARSERS[record_survey][1], [p[2] for p in parsed])
+        for (index, fields, _), table in zip(parsed, photometry, strict=True):
+            if isinstance(table, AlertRejected):
+                results[index] = table
+            else:
+                results[index] = NormalizedAlert(**fields, photometry=table)
+    return results  # type: ignore[return-value]
+
+
 def parse_alert(
     record: dict[str, Any], survey: Survey | None = None, topic: str | None = None
 ) -> NormalizedAlert:
-    """Normalize a decoded Fink alert of ``survey`` (guessed from its shape if ``None``).
-
-    A record of the other survey, or of neither, is rejected as ``wrong_schema``.
-    Any unexpected error inside the parser is reported as ``bad_value:<exception>``
-    so that one strange record is quarantined rather than stopping a stream.
-    """
-    if survey is None:
-        survey = detect_survey(record)
-    if survey == "ztf":
-        parser = parse_ztf_alert
-    elif survey == "lsst":
-        parser = parse_lsst_alert
-    else:
-        raise AlertRejected("wrong_schema", f"unrecognized alert (survey={survey!r})")
-    try:
-        return parser(record, topic)
-    except AlertRejected:
-        raise
-    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
-        raise AlertRejected(f"bad_value:{type(exc).__name__}", str(exc)) from exc
+    """Normalize one decoded Fink alert (see :func:`parse_alerts`); raises
+    :class:`AlertRejected` when the record is not usable."""
+    (result,) = parse_alerts([record], survey, [topic])
+    if isinstance(result, AlertRejected):
+        raise result
+    return result
 
 
 AVRO_MAGIC = b"Obj\x01"
