@@ -4,8 +4,8 @@ One call of :func:`ingest_batch` is one transaction: targets, group permissions,
 target summaries, photometry (with histories), candidates, classifications, cutouts,
 the raw-alert archive and the quarantined records of the batch are written with a
 handful of set-based statements (``INSERT … SELECT FROM unnest(arrays) ON CONFLICT``,
-and binary ``COPY`` of the rows known to be new: photometry, cutouts, archive), never
-one round trip per row.
+and binary ``COPY`` of the rows known to be new: photometry, candidates, cutouts,
+archive), never one round trip per row.
 
 Every write is keyed on a unique constraint, so replaying alerts (a consumer restart,
 a file ingested twice) changes nothing:
@@ -23,7 +23,6 @@ written in a sorted order so that two transactions lock targets in the same orde
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -31,9 +30,11 @@ from datetime import UTC, datetime
 from functools import partial
 
 import numpy as np
+import orjson
 import psycopg
 import zstandard
 from django.db import connection, transaction
+from psycopg.types.json import Jsonb
 
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
 from brokers.fink.parsing import (
@@ -134,11 +135,9 @@ def compress_archive(data: bytes) -> bytes:
     return zstandard.ZstdCompressor(level=ARCHIVE_ZSTD_LEVEL).compress(data)
 
 
-def _json(value: dict) -> str:
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"), default=str)
-    except ValueError:  # a NaN deep inside a nested value: let json write null-safe text
-        return json.dumps(value, separators=(",", ":"), default=str).replace("NaN", "null")
+def _json(value: dict) -> bytes:
+    """JSON text of annotations; NaN and infinities become null (orjson: ~5x json's speed)."""
+    return orjson.dumps(value, default=str)
 
 
 _SETUP_CACHE: dict[tuple[str, str], FinkSetup] = {}
@@ -214,11 +213,11 @@ def _write_rows(types: list[str], rows: Iterable[tuple], copy: psycopg.Copy) -> 
 def _insert_new_rows(
     cursor, table: str, columns: list[str], types: list[str], rows: list[tuple], conflict: str
 ) -> None:
-    """Insert rows believed new (large bytea rows: cutouts, archive) straight into ``table``
-    by binary COPY; if a concurrent consumer stored one meanwhile (unique violation), redo
+    """Insert rows believed new (candidates, cutouts, archive) straight into ``table`` by
+    binary COPY; if a concurrent consumer stored one meanwhile (unique violation), redo
     it through a temp table with ``ON CONFLICT {conflict} DO NOTHING``.
 
-    Straight COPY writes the stamps once instead of twice (temp table, then table).
+    Straight COPY writes each row once instead of twice (temp table, then table).
     """
     if not rows:
         return
@@ -598,29 +597,33 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
             "(survey, alert_id)",
         )  # fmt: skip
 
-    # --- candidates last, so ingested_at is as close to the commit as a statement gets
-    _copy_binary(
-        cursor,
-        "ingest_candidate",
-        "target_id int, filter_id int, alert_id bigint, mjd float8, "
-        "kafka_timestamp timestamptz, annotations text",
-        ["int4", "int4", "int8", "float8", "timestamptz", "text"],
-        (
-            (target_ids[r.alert.object_name], setup.filter_ids[r.topic], r.alert.alert_id,
-             r.alert.mjd, r.kafka_timestamp, _json(r.alert.annotations))
-            for r in batch
-        ),
-    )  # fmt: skip
+    # --- candidates last, so ingested_at is as close to the commit as a statement gets;
+    # sorted by (filter, alert id): concurrent consumers insert keys in the same order
+    ordered = sorted(batch, key=lambda r: (setup.filter_ids[r.topic], r.alert.alert_id))
+    keys = [(setup.filter_ids[r.topic], r.alert.alert_id) for r in ordered]
     cursor.execute(
-        """
-        INSERT INTO sources_candidate
-            (target_id, filter_id, alert_id, passed_at, kafka_timestamp, ingested_at, annotations)
-        SELECT target_id, filter_id, alert_id,
-               to_timestamp((mjd - %s) * %s), kafka_timestamp, clock_timestamp(),
-               annotations::jsonb
-        FROM ingest_candidate
-        ORDER BY filter_id, alert_id
-        ON CONFLICT (filter_id, alert_id) DO NOTHING
-        """,
-        [MJD_UNIX_EPOCH, SECONDS_PER_DAY],
+        "SELECT filter_id, alert_id FROM sources_candidate "
+        "WHERE (filter_id, alert_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
+        [[k[0] for k in keys], [k[1] for k in keys]],
     )
+    stored = set(cursor.fetchall())
+    ingested_at = datetime.now(UTC)
+    _insert_new_rows(
+        cursor,
+        "sources_candidate",
+        ["target_id", "filter_id", "alert_id", "passed_at", "kafka_timestamp", "ingested_at",
+         "annotations"],
+        ["int4", "int8", "int8", "timestamptz", "timestamptz", "timestamptz", "jsonb"],
+        [
+            (target_ids[r.alert.object_name], *key, _mjd_datetime(r.alert.mjd),
+             r.kafka_timestamp, ingested_at, Jsonb(r.alert.annotations, _json))
+            for key, r in zip(keys, ordered, strict=True)
+            if key not in stored
+        ],
+        "(filter_id, alert_id)",
+    )  # fmt: skip
+
+
+def _mjd_datetime(mjd: float) -> datetime:
+    """The UTC datetime of a Modified Julian Date (days)."""
+    return datetime.fromtimestamp((mjd - MJD_UNIX_EPOCH) * SECONDS_PER_DAY, UTC)
