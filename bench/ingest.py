@@ -9,10 +9,11 @@ the consumer hands to the decoder.
 
 Pipelines timed (wall clock, from bytes to COMMIT):
 
-* ``overlapped``: what ``fink_stream`` does: this thread decodes and normalizes batch
-  k+1 (the compiled projecting decoder of ``brokers.fink.avrodecode``) while one writer
-  thread stores batch k with ``ingest_batch``; batches of 500 ZTF or 200 LSST alerts;
-* ``serial``: decode, then store, in turn;
+* ``serial``: what ``fink_stream`` does: decode and normalize a batch (the compiled
+  projecting decoder of ``brokers.fink.avrodecode``, then ``parse_alerts``), then store
+  it with ``ingest_batch``, in turn; batches of 500 ZTF or 200 LSST alerts;
+* ``overlapped``, for the record: this thread decodes batch k+1 while one writer thread
+  stores batch k (slower on two cores: the threads contend for the GIL);
 * ``fastavro``: one process decoding with plain fastavro (the decoder the parser author
   measured), for the record;
 * ``get_or_create``: fastavro decode, then ``Target.objects.get_or_create`` and one
@@ -248,8 +249,13 @@ def main() -> int:
             print(f"{survey}: real sample {REAL_FILES[survey]} absent, skipped")
             continue
         n = n_alerts[survey]
+        # Untimed: one batch loads the compiled helpers and warms both processes' caches,
+        # so that no pipeline pays for being timed first.
+        schema, values = real_values(survey, BATCH[survey], next_id)
+        next_id += BATCH[survey]
+        run_pipeline(survey, schema, values, "serial")
         results = {}
-        for mode in ("overlapped", "serial", "fastavro"):
+        for mode in ("serial", "overlapped", "fastavro"):
             count = n if mode != "fastavro" else max(n // 10, 20)
             schema, values = real_values(survey, count, next_id)
             next_id += count
@@ -267,10 +273,10 @@ def main() -> int:
             f"{survey} real x{len(values):>5} get_or_create: {baseline:8.1f} alerts/s "
             f"({points} points, one round trip each)"
         )
-        best = max(results["overlapped"], results["serial"])
+        best = results["serial"]
         ratio = best / baseline
         print(
-            f"{survey}: best {best:.1f} alerts/s vs budget {BUDGET[survey]:.0f} "
+            f"{survey}: fink_stream's path {best:.1f} alerts/s vs budget {BUDGET[survey]:.0f} "
             f"({best / BUDGET[survey]:.2f}x) - {'MET' if best >= BUDGET[survey] else 'MISSED'}; "
             f"vs get_or_create {ratio:.1f}x (budget {RATIO_BUDGET:.0f}x) - "
             f"{'MET' if ratio >= RATIO_BUDGET else 'MISSED'}; "
@@ -281,9 +287,9 @@ def main() -> int:
         if ratio < RATIO_BUDGET:
             failures.append(f"{survey} ratio")
         schema, values = simulated_values(survey, n // 2, seed=next_id % 1000)
-        rate, report = run_pipeline(survey, schema, values, "overlapped")
+        rate, report = run_pipeline(survey, schema, values, "serial")
         print(
-            f"{survey} simulated x{len(values):>5} overlapped: {rate:8.1f} alerts/s "
+            f"{survey} simulated x{len(values):>5}    serial: {rate:8.1f} alerts/s "
             f"({report['new_photometry'] / len(values):.0f} new points/alert; simulator "
             "objects recur, so histories overlap)"
         )

@@ -10,10 +10,10 @@ Delivery guarantee (at-least-once reading, exactly-once effect):
    committed transaction, idempotent writes);
 4. only then commit, synchronously, each partition's last offset + 1.
 
-Steps 1 and 2 of the next batch overlap step 3 of the current one: a single writer thread
-stores batches in order while the polling thread decodes (the writer mostly waits on
-PostgreSQL, which works on the other core). Offsets are still committed in order, each
-only once its own batch is stored, so at most two batches are ever uncommitted.
+The steps run one after the other in one thread. Kafka's client fetches the next
+messages in its own threads meanwhile. A writer thread storing batch k while this
+thread decodes batch k+1 was measured slower on two cores (``bench/ingest.py``): the
+two threads contend for the GIL after every database round trip.
 
 A crash anywhere before step 4 replays the batch on restart, and since every write is
 idempotent the replay changes nothing. A database outage (``OperationalError`` /
@@ -29,7 +29,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,33 +130,27 @@ class FinkStreamConsumer:
             config.servers,
             config.group_id,
         )
-        writer = ThreadPoolExecutor(1, thread_name_prefix=f"{config.name}-writer")
-        in_flight: tuple[Batch, Future[bool]] | None = None
-        # Ready before the first message: the compiled decoder loaded here, and the writer
-        # connected and bootstrapped (or, if the database is down, retrying in store()).
+        # Ready before the first message: the compiled decoder loaded, the database
+        # connected and bootstrapped (or, if it is down, retrying in store()).
         from brokers.fink.ingest import tune_garbage_collector
 
         compiled_decoder_available()
-        writer.submit(self._prepare_writer)
+        self._prepare_database()
         tune_garbage_collector()
         try:
             while not self.stopping:
-                batch = self.poll_batch()  # decoded while the previous batch is stored
-                if in_flight is not None:
-                    finishing, in_flight = in_flight, None
-                    if not self._finish(*finishing):
-                        break  # stopping while the database was down: nothing committed
+                batch = self.poll_batch()
                 if batch is None:
                     self._idle()
                     continue
-                in_flight = (batch, writer.submit(self.store, batch))
-                if max_batches is not None and self.totals["batches"] + 1 >= max_batches:
+                if not self.store(batch):
+                    break  # stopping while the database was down: nothing committed
+                self.commit(batch)
+                self.totals["batches"] += 1
+                if max_batches is not None and self.totals["batches"] >= max_batches:
                     break
-            if in_flight is not None:
-                self._finish(*in_flight)
         finally:
-            writer.submit(db.connections.close_all).result()  # the writer's own connection
-            writer.shutdown()
+            db.connections.close_all()
             self._consumer.close()  # leaves the group: partitions move at once
             if self.metrics:
                 self._safe_metrics(self.metrics.stopped)
@@ -291,15 +284,6 @@ class FinkStreamConsumer:
         logger.info("%s: stored batch %s", self.config.name, stats)
         return True
 
-    def _finish(self, batch: Batch, stored: Future[bool]) -> bool:
-        """Wait for ``batch``'s transaction, then commit its offsets; False if it was
-        abandoned (stopping during a database outage)."""
-        if not stored.result():
-            return False
-        self.commit(batch)
-        self.totals["batches"] += 1
-        return True
-
     def commit(self, batch: Batch) -> None:
         """Commit the batch's offsets (synchronously) after its transaction committed."""
         assert self._consumer is not None
@@ -321,7 +305,7 @@ class FinkStreamConsumer:
             self._safe_metrics(self.metrics.heartbeat)
         self._maybe_report_lag()
 
-    def _prepare_writer(self) -> None:
+    def _prepare_database(self) -> None:
         try:
             self._ensure_bootstrapped()
             db.connection.ensure_connection()
