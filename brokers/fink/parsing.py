@@ -1,10 +1,11 @@
 """Normalization of Fink ZTF and LSST alerts into one survey-independent form.
 
-This module is the Django-free core of the Fink pipeline: it turns a decoded Avro
-record (a ``dict``) into a :class:`NormalizedAlert` that the ingest service writes
-in bulk. It must stay cheap (the ingest budget is >= 1,000 ZTF and >= 250 LSST
-alerts/s on two cores), so it imports nothing heavy and builds only slotted
-dataclasses.
+This module is the Django-free core of the Fink pipeline: it turns decoded Avro
+records (``dict``), a batch at a time (:func:`parse_alerts`), into the
+:class:`NormalizedAlert` objects that the ingest service writes in bulk. It must stay
+cheap (the ingest budget is >= 1,000 ZTF and >= 250 LSST alerts/s on two cores), so it
+imports nothing heavy, builds only slotted dataclasses and computes the photometry of
+a whole batch with one numpy pass.
 
 Photometric conventions (DESIGN.md section 3)
 ---------------------------------------------
@@ -855,11 +856,6 @@ def _ztf_photometry(alerts: Sequence[_OwnSource]) -> list[PhotometryTable]:
     The caller has checked the candidates' own fields.
     """
     columns, alert_of_row, origin = _stack(alerts, ("prv_candidates",))
-    own = origin == ORIGIN_CODES["alert"]
-
-    def reason(field: str) -> Callable[[int], str]:
-        return lambda row: f"bad_value:{'candidate' if own[row] else 'prv_candidates'}.{field}"
-
     jd = columns.floats("jd")
     magpsf = columns.floats("magpsf")
     magpsf_null = columns.is_null("magpsf")
@@ -871,7 +867,11 @@ def _ztf_photometry(alerts: Sequence[_OwnSource]) -> list[PhotometryTable]:
         raise AlertRejected("bad_value:prv_candidates.jd")
     limit = magpsf_null & np.isfinite(jd) & np.isfinite(diffmaglim)
     kept = np.flatnonzero(detection | limit)  # every own row: candidates are detections
-    detection, own = detection[kept], own[kept]
+    detection, own = detection[kept], origin[kept] == ORIGIN_CODES["alert"]
+
+    def reason(field: str) -> Callable[[int], str]:  # of a row of the kept ones
+        return lambda row: f"bad_value:{'candidate' if own[row] else 'prv_candidates'}.{field}"
+
     fid, fid_null = columns.ints("fid")[kept], columns.is_null("fid")[kept]
     channel = np.where(
         detection,
