@@ -8,8 +8,9 @@ Django's full request stack: middleware, URL routing, authentication, permission
 serializer) as a member of the owning group, and notes when each alert id is first
 returned. Latency =
 that moment minus the Kafka message timestamp (CreateTime, stamped when the simulator
-produced the message). Also printed: Kafka timestamp → start of the ingest transaction
-(``ingested_at`` of the rows) and → its commit (the consumer's own figure, as on /health).
+produced the message). Also printed: Kafka timestamp → the candidate rows' write, the
+ingest transaction's last statement (``ingested_at`` of the rows), and → its commit (the
+consumer's own figure, as on /health).
 
 Runs on a scratch database ``<DATABASE NAME>_bench_latency`` (created and migrated on
 first use), so the working database is untouched.
@@ -234,7 +235,7 @@ def main() -> int:
         f"cards) took median {statistics.median(api_times) * 1000:.0f} ms, "
         f"p99 {_percentile(api_times, 0.99) * 1000:.0f} ms"
     )
-    print(f"Kafka timestamp → ingest transaction start: p50 {c50:.3f} s   p99 {c99:.3f} s")
+    print(f"Kafka timestamp → candidate rows written:  p50 {c50:.3f} s   p99 {c99:.3f} s")
     print(
         f"Kafka timestamp → ingest commit (/health):  p50 {health['latency_p50_s']:.3f} s   "
         f"p99 {health['latency_p99_s']:.3f} s"
