@@ -12,7 +12,7 @@ Delivery guarantee (at-least-once reading, exactly-once effect):
 
 The steps run one after the other in one thread. Kafka's client fetches the next
 messages in its own threads meanwhile. A writer thread storing batch k while this
-thread decodes batch k+1 was measured slower on two cores (``bench/ingest.py``): the
+thread decodes batch k+1 was measured no faster on two cores (``bench/ingest.py``): the
 two threads contend for the GIL after every database round trip.
 
 A crash anywhere before step 4 replays the batch on restart, and since every write is
