@@ -192,16 +192,6 @@ def ingest_batch(
     return report
 
 
-def _copy_binary(cursor, table: str, columns: str, types: list[str], rows) -> None:
-    """Load ``rows`` into an emptied session temp table ``table`` by binary COPY."""
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns}) ON COMMIT DELETE ROWS")
-    # Emptied explicitly too: under an outer transaction (tests) no commit separates batches.
-    cursor.execute(f"TRUNCATE {table}")
-    names = ", ".join(column.split()[0] for column in columns.split(", "))
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        _write_rows(types, rows, copy)
-
-
 def _write_rows(types: list[str], rows: Iterable[tuple], copy: psycopg.Copy) -> None:
     """Write ``rows`` (Python tuples of the binary ``types``) into an open COPY."""
     copy.set_types(types)
@@ -222,13 +212,16 @@ def _insert_new_rows(
     if not rows:
         return
     if not _copy_unless_present(cursor, table, columns, partial(_write_rows, types, rows)):
-        temp = f"ingest_{table}"
-        pg_types = {"int4": "int", "int8": "bigint", "timestamptz": "timestamptz"}
-        definition = ", ".join(
-            f"{name} {pg_types.get(kind, kind)}" for name, kind in zip(columns, types, strict=True)
+        temp, names = f"ingest_{table}", ", ".join(columns)
+        # The COPY types (int4, int8, text, bytea, timestamptz, jsonb) are PostgreSQL's names.
+        definition = ", ".join(f"{n} {t}" for n, t in zip(columns, types, strict=True))
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({definition}) ON COMMIT DELETE ROWS"
         )
-        _copy_binary(cursor, temp, definition, types, rows)
-        names = ", ".join(columns)
+        # Emptied explicitly too: under an outer transaction (tests) no commit separates batches.
+        cursor.execute(f"TRUNCATE {temp}")
+        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            _write_rows(types, rows, copy)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
             f"ON CONFLICT {conflict} DO NOTHING"

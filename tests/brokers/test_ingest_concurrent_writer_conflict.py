@@ -1,5 +1,6 @@
-"""When another consumer stored the same cutouts or archive rows between our check and our
-COPY, the batch still commits: the rows already there are kept, the others added."""
+"""When another consumer stored the same candidate, cutout or archive rows between our
+check and our COPY, the batch still commits: the rows already there are kept, the others
+added."""
 
 from datetime import UTC, datetime
 
@@ -34,3 +35,29 @@ def test_it_falls_back_to_on_conflict_when_a_row_appeared_meanwhile(db):
         )  # fmt: skip
     rows = dict(ArchivedAlert.objects.values_list("alert_id", "payload"))
     assert {k: bytes(v) for k, v in rows.items()} == {1: b"first", 2: b"other"}
+
+
+def test_it_falls_back_for_candidates_too_with_their_json_annotations(ingested_ztf):
+    from psycopg.types.json import Jsonb
+
+    from sources.models import Candidate
+
+    stored = Candidate.objects.order_by("alert_id").first()
+    now = datetime.now(UTC)
+
+    def candidate_row(alert_id, annotations):
+        return (stored.target_id, stored.filter_id, alert_id, stored.passed_at, None, now,
+                Jsonb(annotations))  # fmt: skip
+
+    with transaction.atomic(), connection.connection.cursor() as cursor:
+        _insert_new_rows(
+            cursor, "sources_candidate",
+            ["target_id", "filter_id", "alert_id", "passed_at", "kafka_timestamp",
+             "ingested_at", "annotations"],
+            ["int4", "int8", "int8", "timestamptz", "timestamptz", "timestamptz", "jsonb"],
+            [candidate_row(stored.alert_id, {"replayed": True}), candidate_row(7, {"drb": 0.5})],
+            "(filter_id, alert_id)",
+        )  # fmt: skip
+    stored.refresh_from_db()
+    assert "replayed" not in stored.annotations
+    assert Candidate.objects.get(filter_id=stored.filter_id, alert_id=7).annotations == {"drb": 0.5}
