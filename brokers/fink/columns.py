@@ -71,15 +71,12 @@ class HistoryColumns:
             values = [None if e is None else e.get(name) for e in entries]
             nulls = np.array([v is None for v in values], dtype=bool)
             if kind == "float":
-                floats = [np.nan if v is None else _number(v) for v in values]
-                columns[name] = (_FLOAT, np.array(floats, dtype=np.float64), nulls, None)
+                columns[name] = (_FLOAT, _floats_of(values), nulls, None)
             elif kind == "int":
-                ints = [0 if v is None else _integer(v) for v in values]
-                columns[name] = (_INT, np.array(ints, dtype=np.int64), nulls, None)
+                columns[name] = (_INT, _ints_of(values), nulls, None)
             else:
-                distinct: dict[Any, int] = {}
-                codes = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
-                columns[name] = (_TEXT, np.array(codes, dtype=np.int32), None, list(distinct))
+                codes, distinct = _codes_of(values)
+                columns[name] = (_TEXT, codes, None, distinct)
         return cls(len(entries), columns)
 
     @classmethod
@@ -137,7 +134,7 @@ class HistoryColumns:
             return out
         if kind == _TEXT:
             raise TypeError(f"{name} holds text, not numbers")
-        return np.array([np.nan if v is None else _number(v) for v in values], dtype=np.float64)
+        return _floats_of(values)
 
     def ints(self, name: str) -> np.ndarray:
         """int64 per entry, 0 where null or absent (see :meth:`is_null`)."""
@@ -149,7 +146,7 @@ class HistoryColumns:
             return np.frombuffer(values, dtype=np.int64)
         if kind in (_FLOAT, _TEXT):
             raise TypeError(f"{name} does not hold integers")
-        return np.array([0 if v is None else _integer(v) for v in values], dtype=np.int64)
+        return _ints_of(values)
 
     def texts(self, name: str) -> tuple[np.ndarray, list[Any]]:
         """``(codes, distinct)``: int32 per entry indexing ``distinct`` (-1 where null)."""
@@ -161,9 +158,25 @@ class HistoryColumns:
             return np.frombuffer(values, dtype=np.int32), texts
         if kind in (_FLOAT, _INT):
             raise TypeError(f"{name} holds numbers, not text")
-        distinct: dict[Any, int] = {}
-        codes = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
-        return np.array(codes, dtype=np.int32), list(distinct)
+        return _codes_of(values)
+
+
+def _floats_of(values: Sequence[Any]) -> np.ndarray:
+    """float64 per Python value, NaN for None."""
+    return np.array([np.nan if v is None else _number(v) for v in values], dtype=np.float64)
+
+
+def _ints_of(values: Sequence[Any]) -> np.ndarray:
+    """int64 per Python value, 0 for None."""
+    return np.array([0 if v is None else _integer(v) for v in values], dtype=np.int64)
+
+
+def _codes_of(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """``(codes, distinct)`` of Python values: int32 per value indexing ``distinct`` (the
+    values in order of appearance), -1 for None."""
+    distinct: dict[Any, int] = {}
+    codes = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in values]
+    return np.array(codes, dtype=np.int32), list(distinct)
 
 
 def _number(value: Any) -> float:
