@@ -1238,7 +1238,7 @@ def _photometry_each(
     """``photometry`` of each alert, computed for the whole batch at once; where that
     fails, for each half in turn, down to the alert that fails (its rejection)."""
     try:
-        return list(photometry(alerts))
+        return photometry(alerts)
     except (AlertRejected, *_PARSER_ERRORS) as exc:
         if len(alerts) == 1:
             return [_as_rejection(exc)]
