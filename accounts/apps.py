@@ -19,6 +19,12 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="icare-user")
+        from icare_tom.navigation import register_nav_item
+
+        register_nav_item("Groups", "accounts:group-list", order=70)
+        register_nav_item(
+            "Admin", "admin:index", order=90, visible=lambda request: request.user.is_staff
+        )
 
     def profile_details(self):
         """Roles, effective ACLs, groups and the API token on TOM's profile page."""

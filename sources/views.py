@@ -40,6 +40,7 @@ from sources.models import (
     SourceTag,
     Taxonomy,
 )
+from sources.panels import render_source_panels
 from sources.queries import (
     KEY_VALUES,
     QueueError,
@@ -309,6 +310,7 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
         ),
         "cutout_alert": cutout_alert,
         "raw_alert_url": _raw_alert_url(latest.alert_id) if latest else None,
+        "source_panels": render_source_panels(request, target),
     }
     return render(request, "sources/source.html", context)
 
