@@ -104,7 +104,7 @@ def connection():
 
 
 def bench_ingest(raw: bytes, name: str):
-    from gcn import notices, services, skymaps
+    from gcn import events, notices, skymaps, tiles
     from gcn.models import GcnEvent, Localization
 
     GcnEvent.objects.all().delete()
@@ -112,7 +112,7 @@ def bench_ingest(raw: bytes, name: str):
         cur.execute("DROP INDEX IF EXISTS bench_tile_healpix_gist")
         cur.execute("VACUUM ANALYZE gcn_localizationtile")
     t = time.perf_counter()
-    result = services.ingest_bytes(raw, origin=name, filename_hint=name)
+    result = events.ingest_bytes(raw, origin=name, filename_hint=name)
     full = time.perf_counter() - t
     loc = result.localizations[0]
 
@@ -128,7 +128,7 @@ def bench_ingest(raw: bytes, name: str):
         )
         t = time.perf_counter()
         built = skymaps.from_spec(notices.MultiOrderMap(data=raw), with_contours=False)
-        services.copy_tiles(probe.pk, built)
+        tiles.copy_tiles(probe.pk, built)
         times.append(time.perf_counter() - t)
         probe.delete()
     tiles = statistics.median(times)

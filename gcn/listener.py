@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from gcn import services
+from gcn import events
 from gcn.models import Localization
 
 logger = logging.getLogger(__name__)
@@ -115,10 +115,10 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> L
 
 def handle_message(
     message: Any, on_localization: Callable[[Localization], None] | None = None
-) -> services.IngestResult:
+) -> events.IngestResult:
     """Store one Kafka message's notice (or quarantine it). ``origin`` = topic:partition:offset."""
     origin = f"{message.topic()}:{message.partition()}:{message.offset()}"
-    return services.ingest_bytes(
+    return events.ingest_bytes(
         message.value() or b"", origin=origin, on_localization=on_localization
     )
 

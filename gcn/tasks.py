@@ -1,4 +1,4 @@
-"""Celery tasks of the GCN app: thin wrappers around gcn.services and gcn.crossmatch."""
+"""Celery tasks of the GCN app: thin wrappers around gcn.fetching and gcn.crossmatch."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from gcn import crossmatch, services
+from gcn import crossmatch, fetching
 from gcn.models import Localization
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def crossmatch_active_events() -> int:
 @shared_task(name="gcn.retry_pending_skymaps")
 def retry_pending_skymaps() -> dict[str, int]:
     """Beat: fetch sky maps announced by URL that are due for another attempt."""
-    return services.fetch_pending_maps(on_localization=queue_crossmatch)
+    return fetching.fetch_pending_maps(on_localization=queue_crossmatch)
 
 
 def queue_crossmatch(loc: Localization) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gcn import services, tasks
+from gcn import events, tasks
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         on_loc = None if opts["no_crossmatch"] else tasks.queue_crossmatch
         counts = {"read": 0, "ingested": 0, "quarantined": 0, "events": 0, "localizations": 0}
         for f in files:
-            result = services.ingest_bytes(
+            result = events.ingest_bytes(
                 f.read_bytes(), origin=str(f), filename_hint=f.name, on_localization=on_loc
             )
             counts["read"] += 1
