@@ -43,9 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from sources.sky import healpix_index_order29
+from sources.sky import ORDER_MAX, healpix_index_order29, order_ipix_to_ranges, uniq_to_order_ipix
 
-ORDER_MAX = 29
 NSIDE_MAX = 1 << ORDER_MAX
 _SR_TO_DEG2 = (180.0 / math.pi) ** 2
 CONTOUR_LEVELS = (0.5, 0.9)
@@ -179,19 +178,6 @@ class Localization:
 # --------------------------------------------------------------------------
 
 
-def uniq_to_order_ipix(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split NUNIQ indices into (order, nested ipix), exactly in int64."""
-    uniq = np.asarray(uniq, dtype=np.int64)
-    if uniq.size and (uniq.min() < 4):
-        raise ValueError("UNIQ values must be >= 4")
-    # Integer thresholds avoid float rounding of log2 for order-29 values (~2**62).
-    starts = np.int64(4) << (2 * np.arange(ORDER_MAX + 1, dtype=np.int64))
-    order = np.searchsorted(starts, uniq, side="right") - 1
-    if uniq.size and uniq.max() >= (np.int64(16) << (2 * ORDER_MAX)):
-        raise ValueError("UNIQ beyond order 29")
-    return order.astype(np.int64), uniq - starts[order]
-
-
 def contains(localization: Localization, ra_deg: Any, dec_deg: Any, cumprob: float = 0.9):
     """Boolean array: is each (ra, dec) in degrees inside the ``cumprob`` credible region?
 
@@ -247,9 +233,7 @@ def from_uniq(
         raise ValueError("probdensity and uniq differ in length")
     if not np.all(np.isfinite(pd)) or (pd.size and pd.min() < 0):
         raise ValueError("probdensity must be finite and non-negative")
-    shift = 2 * (ORDER_MAX - order)
-    lower = ipix << shift
-    upper = (ipix + 1) << shift
+    lower, upper = order_ipix_to_ranges(order, ipix)
     by_lower = np.argsort(lower, kind="stable")
     if np.any(lower[by_lower][1:] < upper[by_lower][:-1]):
         raise ValueError("tiles overlap")

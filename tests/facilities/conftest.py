@@ -1,0 +1,79 @@
+"""alice (group A, Full user), bob (group B, Full user), victor (View only in A), and the
+instruments and allocations follow-up tests share."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts import acl
+from facilities.models import Allocation, Instrument, Telescope
+from tests.accounts.conftest import make_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def group_a(db):
+    return Group.objects.create(name="GRANDMA-A")
+
+
+@pytest.fixture
+def group_b(db):
+    return Group.objects.create(name="GRANDMA-B")
+
+
+@pytest.fixture
+def alice(group_a):
+    return make_user("alice", acl.FULL_USER, group_a)
+
+
+@pytest.fixture
+def bob(group_b):
+    return make_user("bob", acl.FULL_USER, group_b)
+
+
+@pytest.fixture
+def victor(group_a):
+    return make_user("victor", acl.VIEW_ONLY, group_a)
+
+
+@pytest.fixture
+def telescope(db):
+    return Telescope.objects.create(
+        name="TAROT Calern", nickname="TCA", latitude=43.7522, longitude=6.9222,
+        elevation=1270, aperture=0.25, robotic=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def instrument(telescope):
+    return Instrument.objects.create(
+        telescope=telescope, name="TAROT-Calern", filters=["sdssg", "sdssr", "sdssi"],
+        footprint={"type": "rectangle", "width": 1.86, "height": 1.86}, readout=6,
+        overhead_per_exposure=4, filter_change_time=5, slew_rate=60,
+    )  # fmt: skip
+
+
+def make_allocation(group, instrument, facility="Queue", days=30, **kw) -> Allocation:
+    now = timezone.now()
+    return Allocation.objects.create(
+        group=group, instrument=instrument, facility=facility, pi="PI " + group.name,
+        hours=10, start=now - timedelta(days=1), end=now + timedelta(days=days), **kw,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def allocation_a(group_a, instrument):
+    return make_allocation(group_a, instrument)
+
+
+@pytest.fixture
+def allocation_b(group_b, instrument):
+    return make_allocation(group_b, instrument)
