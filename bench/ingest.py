@@ -118,8 +118,9 @@ def _worker_init(schema: dict, survey: str, plain_fastavro: bool) -> None:
 
 def _decode_chunk(chunk: list[bytes]):
     """Decode and normalize as ``fink_stream`` does (its ``poll_batch``)."""
+    from brokers.fink.errors import AlertRejected
     from brokers.fink.ingest import ReceivedAlert, RejectedRecord
-    from brokers.fink.parsing import AlertRejected, parse_alerts
+    from brokers.fink.parsing import parse_alerts
     from brokers.fink.wire import decode_message
 
     cache, survey, complete = _decoding["cache"], _decoding["survey"], _decoding["complete"]

@@ -6,7 +6,7 @@ Why: fastavro decodes ~200 real ZTF and ~20 real LSST alerts per second per core
 points), because it builds a Python object for every value. The ingest needs five
 fields of each history entry. :class:`AlertDecoder` compiles the writer schema once
 into a tree that a small Cython routine (``_avrodecode.pyx``) walks over the bytes:
-history arrays (:data:`~brokers.fink.parsing.HISTORY_COLUMNS`) come out as
+history arrays (:data:`HISTORY_COLUMNS`) come out as
 :class:`~brokers.fink.columns.HistoryColumns`, one typed array per field the ingest
 reads, with no Python object per entry. Everything else at the top level (Fink scores,
 cross-matches, the alert's own source, cutouts) is decoded in full, so annotations and
@@ -28,9 +28,24 @@ import fastavro
 
 from brokers.fink.columns import COLUMN_KIND_CODES, ColumnKind, HistoryColumns
 from brokers.fink.compiled import load_extension
-from brokers.fink.parsing import HISTORY_COLUMNS, AlertRejected
+from brokers.fink.errors import AlertRejected
 
-__all__ = ["AlertDecoder", "compiled_decoder_available"]
+__all__ = ["HISTORY_COLUMNS", "AlertDecoder", "compiled_decoder_available"]
+
+# The fields of each history array the parser reads, decoded by column (see brokers.fink.columns).
+HISTORY_COLUMNS: dict[str, dict[str, ColumnKind]] = {
+    "prv_candidates": {
+        "jd": "float", "fid": "int", "magpsf": "float", "sigmapsf": "float",
+        "isdiffpos": "text", "diffmaglim": "float", "candid": "int",
+    },
+    "prvDiaSources": {
+        "midpointMjdTai": "float", "psfFlux": "float", "psfFluxErr": "float", "band": "text",
+        "diaSourceId": "int",
+    },
+    "prvDiaForcedSources": {
+        "midpointMjdTai": "float", "psfFlux": "float", "psfFluxErr": "float", "band": "text",
+    },
+}  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +183,10 @@ class AlertDecoder:
 
     ``decode(value)`` returns the record with its history arrays as
     :class:`~brokers.fink.columns.HistoryColumns` of the fields in
-    :data:`~brokers.fink.parsing.HISTORY_COLUMNS` (compiled path; fastavro in full, lists
+    :data:`HISTORY_COLUMNS` (compiled path; fastavro in full, lists
     of dicts, where the extension is unavailable); ``decode(value, complete=True)``
     returns every field (fastavro).
-    Damaged values raise :class:`~brokers.fink.parsing.AlertRejected`: ``truncated``
+    Damaged values raise :class:`~brokers.fink.errors.AlertRejected`: ``truncated``
     when the bytes end early, ``undecodable`` otherwise (garbage, trailing bytes).
     """
 

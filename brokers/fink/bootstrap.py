@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from brokers.fink.parsing import FINK_TAXONOMY, FINK_TAXONOMY_VERSION
+from brokers.fink.taxonomy import FINK_TAXONOMY, FINK_TAXONOMY_VERSION
 from sources.models import Filter, Stream, Taxonomy
 
 DEFAULT_GROUP = "Fink"

@@ -3,7 +3,7 @@
 An LSST alert carries ~750 history entries (``prvDiaSources``, ``prvDiaForcedSources``)
 and a ZTF alert ~40 (``prv_candidates``). Turning each entry into a dict, then a point,
 then a database row cost more than everything else the ingest does; by column, the
-photometry of a whole alert is a dozen numpy operations (:mod:`brokers.fink.parsing`).
+photometry of a whole alert is a dozen numpy operations (:mod:`brokers.fink.photometry`).
 
 :class:`HistoryColumns` is what the compiled decoder (:mod:`brokers.fink.avrodecode`)
 returns for those arrays; records decoded otherwise (fastavro, the simulator's dicts)

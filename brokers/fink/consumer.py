@@ -38,7 +38,8 @@ from django.db import InterfaceError, OperationalError
 
 from brokers.fink.avrodecode import compiled_decoder_available
 from brokers.fink.config import StreamConfig
-from brokers.fink.parsing import AlertRejected, parse_alerts
+from brokers.fink.errors import AlertRejected
+from brokers.fink.parsing import parse_alerts
 from brokers.fink.stream_metrics import StreamMetrics
 from brokers.fink.wire import SchemaCache, decode_message
 

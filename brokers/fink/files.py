@@ -1,15 +1,22 @@
-"""Ingest of Avro container files (one or many alerts each) through the stream's path:
-parse each batch of records, quarantine what cannot be parsed, write batches with
+"""Avro container files of Fink alerts: reading them (records with their own bytes, damage
+reported as a rejection) and ingesting them through the stream's path: parse each batch
+of records, quarantine what cannot be parsed, write batches with
 :func:`brokers.fink.ingest.ingest_batch`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
+import fastavro
+
+from brokers.fink.avrodecode import AlertDecoder
 from brokers.fink.bootstrap import DEFAULT_GROUP
+from brokers.fink.errors import AlertRejected
 from brokers.fink.ingest import IngestReport, ReceivedAlert, RejectedRecord, ingest_batch
-from brokers.fink.parsing import AlertRejected, parse_alerts, read_avro_file_with_bytes
+from brokers.fink.parsing import parse_alerts
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -87,3 +94,80 @@ def ingest_files(
                 flush()
     flush()
     return report, unreadable
+
+
+AVRO_MAGIC = b"Obj\x01"
+
+
+def _at_end(stream: IO[bytes]) -> bool:
+    try:
+        return stream.read(1) == b""
+    except (OSError, ValueError):
+        return True
+
+
+def read_avro_file(path_or_fileobj: str | Path | IO[bytes]) -> Iterator[dict | AlertRejected]:
+    """Yield the records of an Avro container file (every field), then a rejection if it
+    is damaged; see :func:`read_avro_file_with_bytes`."""
+    for item in read_avro_file_with_bytes(path_or_fileobj, complete=True):
+        yield item if isinstance(item, AlertRejected) else item[0]
+
+
+def read_avro_file_with_bytes(
+    path_or_fileobj: str | Path | IO[bytes], *, complete: bool = True
+) -> Iterator[tuple[dict, bytes] | AlertRejected]:
+    """Yield ``(record, raw)`` for each record of an Avro container file, where ``raw``
+    is the record's own schemaless Avro encoding (what Fink sends as a Kafka message
+    value), sliced from the container block without re-encoding: the ingest archives it.
+
+    ``complete=False`` decodes history entries to the fields the ingest reads only
+    (:class:`brokers.fink.avrodecode.AlertDecoder`). Records decoded before any damage
+    are yielded; a truncated file ends with ``AlertRejected('truncated')``, bytes that
+    are not Avro with ``AlertRejected('undecodable')``. Never raises for bad content
+    (an unreadable path still raises ``OSError``).
+    """
+    if isinstance(path_or_fileobj, (str, Path)):
+        with open(path_or_fileobj, "rb") as stream:
+            yield from read_avro_file_with_bytes(stream, complete=complete)
+        return
+    stream = path_or_fileobj
+    magic = stream.read(len(AVRO_MAGIC))
+    if len(magic) < len(AVRO_MAGIC):
+        yield AlertRejected("truncated" if magic else "undecodable", "file shorter than a header")
+        return
+    if magic != AVRO_MAGIC:
+        yield AlertRejected("undecodable", "not an Avro container (bad magic)")
+        return
+    if stream.seekable():
+        stream.seek(stream.tell() - len(AVRO_MAGIC))
+    else:  # sockets, pipes: fastavro needs the magic again
+        stream = io.BytesIO(magic + stream.read())
+    try:
+        blocks = fastavro.block_reader(stream)
+        decoder = AlertDecoder(blocks.writer_schema)
+    except Exception as exc:  # fastavro raises many types on bad headers
+        yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
+        return
+    block_iter = iter(blocks)
+    while True:
+        try:
+            block = next(block_iter)
+            data = block.bytes_.getvalue()
+            decoded, start = [], 0
+            for _ in range(block.num_records):
+                record, end = decoder.decode_at(data, start, complete=complete)
+                decoded.append((record, data[start:end]))
+                start = end
+        except StopIteration:
+            return
+        except EOFError as exc:
+            yield AlertRejected("truncated", str(exc))
+            return
+        except AlertRejected as exc:
+            truncated = exc.reason == "truncated" or _at_end(stream)
+            yield AlertRejected("truncated" if truncated else exc.reason, exc.detail)
+            return
+        except Exception as exc:  # corrupted blocks raise arbitrary errors
+            yield AlertRejected("truncated" if _at_end(stream) else "undecodable", str(exc))
+            return
+        yield from decoded

@@ -36,17 +36,17 @@ import zstandard
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
+from brokers.fink.alert import NormalizedAlert
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
-from brokers.fink.parsing import (
+from brokers.fink.pgcopy import CopyColumn, encode_copy
+from brokers.fink.photometry import (
     CHANNEL_BANDS,
     CHANNEL_INSTRUMENTS,
     ORIGIN_CODES,
     ORIGINS,
-    NormalizedAlert,
     PhotometryPoint,
     PhotometryTable,
 )
-from brokers.fink.pgcopy import CopyColumn, encode_copy
 from sources.sky import healpix_index_order29
 
 __all__ = [
@@ -171,7 +171,7 @@ def ingest_batch(
     """Write a batch of alerts and rejections in ONE transaction; return after COMMIT.
 
     Fluxes are stored in µJy (AB, zero point 23.9), times as MJD (days), positions in
-    ICRS degrees; see :mod:`brokers.fink.parsing` for the conventions.
+    ICRS degrees; see :mod:`brokers.fink.photometry` for the conventions.
     """
     report = IngestReport(read=len(alerts) + len(rejected))
     # One alert per alert id (a batch may carry a duplicate delivery).

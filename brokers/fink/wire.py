@@ -35,7 +35,7 @@ from typing import Any
 import fastavro
 
 from brokers.fink.avrodecode import AlertDecoder
-from brokers.fink.parsing import AlertRejected
+from brokers.fink.errors import AlertRejected
 
 __all__ = ["MessageEncoder", "SchemaCache", "decode_message", "encode_message", "schema_key"]
 
@@ -137,7 +137,7 @@ def decode_message(
     """Decode one Fink Kafka message into the alert record (a ``dict``).
 
     With ``complete=False`` the history arrays come out as columns of only the fields
-    the ingest reads (:data:`brokers.fink.parsing.HISTORY_COLUMNS`), which is several
+    the ingest reads (:data:`brokers.fink.avrodecode.HISTORY_COLUMNS`), which is several
     times faster; the stream uses that, and archives the raw bytes anyway.
 
     Raises :class:`AlertRejected` with ``unknown_schema`` (no schema for the key),

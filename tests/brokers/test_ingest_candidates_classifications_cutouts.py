@@ -9,7 +9,8 @@ import pytest
 from astropy.io import fits
 
 from accounts.models import TargetGroupObjectPermission
-from brokers.fink.parsing import FINK_TAXONOMY_VERSION, parse_alert
+from brokers.fink.parsing import parse_alert
+from brokers.fink.taxonomy import FINK_TAXONOMY_VERSION
 from brokers.models import ArchivedAlert
 from sources.cutouts import fits_bytes, stored_stamp
 from sources.models import Candidate, Classification, Cutout

@@ -8,7 +8,8 @@ from django.db import connection
 
 from brokers.fink import pgcopy
 from brokers.fink.ingest import PHOTOMETRY_COLUMNS, _photometry_copy
-from brokers.fink.parsing import PhotometryTable, parse_alert
+from brokers.fink.parsing import parse_alert
+from brokers.fink.photometry import PhotometryTable
 from tests.brokers.conftest import avro_records
 
 

@@ -6,8 +6,9 @@ import threading
 import psycopg
 from django.db import connection
 
+from brokers.fink.files import read_avro_file_with_bytes
 from brokers.fink.ingest import ReceivedAlert, ingest_batch
-from brokers.fink.parsing import parse_alert, read_avro_file_with_bytes
+from brokers.fink.parsing import parse_alert
 from sources.models import Photometry
 
 from .conftest import GROUP_A, ZTF_TOPIC

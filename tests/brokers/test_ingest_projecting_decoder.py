@@ -6,9 +6,10 @@ import io
 import fastavro
 import pytest
 
-from brokers.fink.avrodecode import AlertDecoder
+from brokers.fink.avrodecode import HISTORY_COLUMNS, AlertDecoder
 from brokers.fink.columns import HistoryColumns
-from brokers.fink.parsing import HISTORY_COLUMNS, AlertRejected, parse_alert
+from brokers.fink.errors import AlertRejected
+from brokers.fink.parsing import parse_alert
 from brokers.fink.simulator import encode_alert, generate_alerts, load_schema
 from tests.brokers.conftest import avro_records, avro_schema
 

@@ -5,8 +5,9 @@ import os
 
 import pytest
 
+from brokers.fink.files import read_avro_file_with_bytes
 from brokers.fink.ingest import STAMP_PROBE_BYTES, _offset_in
-from brokers.fink.parsing import parse_alert, read_avro_file_with_bytes
+from brokers.fink.parsing import parse_alert
 
 
 @pytest.mark.parametrize("survey", ["ztf", "lsst"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from brokers.fink.parsing import read_avro_file
+from brokers.fink.files import read_avro_file
 
 SHARED_DATA = Path(
     os.environ.get("ICARE_SHARED_DATA")

@@ -6,12 +6,9 @@ import math
 
 import pytest
 
-from brokers.fink.parsing import (
-    AlertRejected,
-    parse_alert,
-    parse_alerts,
-    read_avro_file_with_bytes,
-)
+from brokers.fink.errors import AlertRejected
+from brokers.fink.files import read_avro_file_with_bytes
+from brokers.fink.parsing import parse_alert, parse_alerts
 
 TOPICS = {
     "ztf": ["fink_kn_candidates_ztf", "fink_sn_candidates_ztf", "fink_early_sn_candidates_ztf"],

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
-from brokers.fink.parsing import (
+from brokers.fink.parsing import parse_alert
+from brokers.fink.photometry import describe_measurement_key
+from brokers.fink.taxonomy import (
     FINK_TAXONOMY,
     FINK_TAXONOMY_VERSION,
     TAXONOMY_LABELS,
-    describe_measurement_key,
     iter_taxonomy,
-    parse_alert,
 )
 
 ZTF_BAND = {1: "ztfg", 2: "ztfr", 3: "ztfi"}

@@ -7,7 +7,9 @@ import math
 
 import pytest
 
-from brokers.fink.parsing import AlertRejected, parse_alert, read_avro_file
+from brokers.fink.errors import AlertRejected
+from brokers.fink.files import read_avro_file
+from brokers.fink.parsing import parse_alert
 from brokers.fink.wire import SchemaCache, decode_message, encode_message
 
 

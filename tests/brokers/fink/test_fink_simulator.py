@@ -8,8 +8,10 @@ import fastavro
 import pytest
 from astropy.io import fits
 
-from brokers.fink.parsing import TAXONOMY_LABELS, parse_alert, read_avro_file
+from brokers.fink.files import read_avro_file
+from brokers.fink.parsing import parse_alert
 from brokers.fink.simulator import encode_alert, generate_alerts, load_schema, write_avro_file
+from brokers.fink.taxonomy import TAXONOMY_LABELS
 from brokers.fink.wire import SchemaCache, decode_message
 
 
