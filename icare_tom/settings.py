@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "icare_tom",
     "accounts",
+    "notifications",
     "sources",
     "brokers",
     "gcn",
@@ -132,6 +133,11 @@ CELERY_BEAT_SCHEDULE = {
     # Fetch sky maps that notices announced by URL (gcn).
     "gcn-retry-pending-skymaps": {"task": "gcn.retry_pending_skymaps", "schedule": 60},
 }
+CELERY_BEAT_SCHEDULE["notifications-sweep-deliveries"] = {
+    # Re-enqueue email/Slack deliveries whose task was lost or whose worker died (notifications).
+    "task": "notifications.sweep_deliveries",
+    "schedule": 60,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --------------------------------------------------------------------------- GCN events
@@ -144,6 +150,21 @@ GCN_CROSSMATCH_WINDOW_DAYS = (
 GCN_CROSSMATCH_CUMPROB = 0.9  # credible level of the automatically recorded matches
 GCN_MAP_MAX_ATTEMPTS = env.int("GCN_MAP_MAX_ATTEMPTS", default=8, minimum=1)
 GCN_EVENT_TIME_TOLERANCE_S = 0.1  # notices of one event in different formats differ < 1 ms
+
+# --------------------------------------------------------------------------- notifications
+
+# Outgoing mail: smtp://[user:password@]host:port (smtps:// for SSL, ?tls=1 for STARTTLS).
+EMAIL_URL = env.str("EMAIL_URL", "")
+EMAIL_FROM = env.str("EMAIL_FROM", "icare-tom@localhost")
+DEFAULT_FROM_EMAIL = EMAIL_FROM
+# Slack incoming webhooks (per user or group) must start with one of these prefixes.
+SLACK_WEBHOOK_PREFIXES = env.list(
+    "SLACK_WEBHOOK_PREFIXES", default=["https://hooks.slack.com/services/"]
+)
+# Links in emails and Slack messages: the site's public address.
+SITE_URL = env.str("SITE_URL", "http://localhost:8000")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5, minimum=1)
+NOTIFICATIONS_CLAIM_LEASE_S = env.int("NOTIFICATIONS_CLAIM_LEASE_S", default=300, minimum=1)
 
 # --------------------------------------------------------------------------- auth
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sources.urls")),
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
     path("api/objects/", include("sources.urls_api_objects")),
     path("cutouts/", include("sources.urls_cutouts")),
     path("", include("brokers.urls")),

@@ -19,10 +19,10 @@ import logging
 from collections.abc import Iterator
 from dataclasses import replace
 
-import psycopg
 from django.db import connection
 
 from accounts.access import groups_of
+from icare_tom.pglisten import listen_connection, sse
 from sources.cards import render_card
 from sources.queries import QueueParams, attach_filters, build_cards, queue_queryset
 
@@ -30,24 +30,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "sources_candidate_inserted"
 KEEPALIVE_S = 15.0
-
-
-def listen_connection() -> psycopg.Connection:
-    """A new autocommit connection to the project's database (test database in tests)."""
-    settings = connection.settings_dict
-    params = {
-        "dbname": settings["NAME"],
-        "user": settings.get("USER") or None,
-        "password": settings.get("PASSWORD") or None,
-        "host": settings.get("HOST") or None,
-        "port": settings.get("PORT") or None,
-        **(settings.get("OPTIONS") or {}),
-    }
-    params = {k: v for k, v in params.items() if v is not None and k in _CONNINFO_KEYS}
-    return psycopg.connect(autocommit=True, **params)
-
-
-_CONNINFO_KEYS = {"dbname", "user", "password", "host", "port", "sslmode", "sslrootcert"}
 
 
 def parse_ids(payload: str) -> list[int]:
@@ -58,14 +40,6 @@ def parse_ids(payload: str) -> list[int]:
         except ValueError:
             log.warning("ignoring malformed candidate id %r on %s", part, CHANNEL)
     return ids
-
-
-def sse(event: str, data: str, event_id: str | None = None) -> str:
-    lines = [f"event: {event}"]
-    if event_id:
-        lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
-    return "\n".join(lines) + "\n\n"
 
 
 def candidate_events(

@@ -59,7 +59,16 @@ def _model_of(callback) -> type | None:
     return model
 
 
-OUR_APPS = ("icare_tom", "accounts", "sources", "brokers", "gcn", "facilities")
+OUR_APPS = (
+    "icare_tom",
+    "accounts",
+    "notifications",
+    "sources",
+    "brokers",
+    "gcn",
+    "facilities",
+    "shifts",
+)
 
 
 def _ours(callback) -> bool:
