@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class FacilitiesConfig(AppConfig):
     name = "facilities"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def observation_facilities(self):
+        """TOM Toolkit's integration point: the facility plugins this app provides."""
+        from facilities.plugins import PLUGIN_CLASSES
+
+        return [{"class": path} for path in PLUGIN_CLASSES]
+
+    def ready(self):
+        from icare_tom.navigation import register_nav_item
+
+        register_nav_item("Follow-up", "facilities:followup", order=40)

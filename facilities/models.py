@@ -150,3 +150,88 @@ class Allocation(models.Model):
 
         at = at or timezone.now()
         return self.start <= at < self.end
+
+
+class RobotToken(models.Model):
+    """A credential scoped to one allocation: the telescope side reads and updates that
+    allocation's queue with it, and nothing else. Only a SHA-256 of the token is stored;
+    the token itself is shown once, when created."""
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.CASCADE, related_name="robot_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="first characters, to tell tokens apart")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+
+class FollowupRequest(models.Model):
+    """A follow-up request: a TOM ``ObservationRecord`` tied to the allocation it uses.
+
+    ``status`` is the request's life cycle (mirrored to the record's ``status``)::
+
+        pending → accepted → observing → completed
+        any non-final state → failed | cancelled;  failed → pending (resubmitted)
+    """
+
+    PENDING, ACCEPTED, OBSERVING = "pending", "accepted", "observing"
+    COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
+    STATUSES = [(s, s) for s in (PENDING, ACCEPTED, OBSERVING, COMPLETED, FAILED, CANCELLED)]
+    FINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+
+    record = models.OneToOneField(
+        "tom_observations.ObservationRecord", on_delete=models.CASCADE, related_name="followup"
+    )
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="requests", db_index=False
+    )  # followup_queue_idx leads with allocation
+    target = models.ForeignKey(
+        "tom_targets.BaseTarget", on_delete=models.CASCADE, related_name="followup_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
+    message = models.TextField(blank=True, help_text="last message from the facility")
+    parameters = models.JSONField(default=dict)
+    priority = models.SmallIntegerField(default=3, help_text="1 (highest) to 5")
+    delivered = models.DateTimeField(null=True, blank=True, help_text="first read by the robot")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["allocation", "status", "id"], name="followup_queue_idx"),
+            models.Index(fields=["target", "-created"], name="followup_target_idx"),
+        ]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+
+class FacilityExchange(models.Model):
+    """One exchange with a facility about a request: what was sent, what came back, when,
+    and by whom (a user, or the robot token of the allocation)."""
+
+    request = models.ForeignKey(FollowupRequest, on_delete=models.CASCADE, related_name="exchanges")
+    action = models.CharField(max_length=40, help_text="submit, update, status, cancel, data, …")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    robot_token = models.ForeignKey(
+        RobotToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent = models.JSONField(default=dict, blank=True)
+    received = models.JSONField(default=dict, blank=True)
+    ok = models.BooleanField(default=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]

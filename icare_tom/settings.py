@@ -179,7 +179,13 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 AUTH_STRATEGY = "LOCKED"
-OPEN_URLS = ["/health", "/health/", "/public/*"]  # /public/<token>/: revocable read-only links
+OPEN_URLS = [
+    "/health",
+    "/health/",
+    "/public/*",  # /public/<token>/: revocable read-only links
+    # telescope robots: the views accept an allocation's robot token and nothing else
+    "/api/facility_queue/*",
+]
 # Self-registration creates inactive accounts that a super admin approves (notified in-app).
 TOM_REGISTRATION_STRATEGY = env.str("TOM_REGISTRATION_STRATEGY", "approval_required") or None
 # The group every approved user belongs to (TOM's registration convention names it Public).

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("brokers.urls")),
     path("api/gcn_events/", include("gcn.urls_api")),
     path("gcn/", include("gcn.urls")),
+    path("", include("facilities.urls")),
     path("", include("tom_common.urls")),
 ]

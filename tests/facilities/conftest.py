@@ -77,3 +77,43 @@ def allocation_a(group_a, instrument):
 @pytest.fixture
 def allocation_b(group_b, instrument):
     return make_allocation(group_b, instrument)
+
+
+@pytest.fixture
+def target_a(group_a):
+    """A real-looking Fink ZTF source saved by group A."""
+    from tom_targets.models import Target
+
+    from accounts import services
+
+    target = Target.objects.create(name="ZTF21abbzjeq", type="SIDEREAL", ra=150.1, dec=2.2)
+    services.assign_target_to_groups(target, [group_a])
+    return target
+
+
+def valid_parameters(**overrides) -> dict:
+    now = timezone.now()
+    params = {
+        "filters": ["sdssr"],
+        "exposure_time": 60,
+        "exposure_count": 3,
+        "priority": 2,
+        "start": now.isoformat(),
+        "end": (now + timedelta(hours=12)).isoformat(),
+        "comment": "rising fast",
+    }
+    params.update(overrides)
+    return params
+
+
+def api(client, method: str, url: str, data=None, **headers):
+    import json as _json
+
+    kwargs = {"content_type": "application/json"} if data is not None else {}
+    if data is not None:
+        kwargs["data"] = _json.dumps(data)
+    return getattr(client, method)(url, headers=headers or None, **kwargs)
+
+
+def robot(token: str) -> dict:
+    return {"Authorization": f"Robot {token}"}
