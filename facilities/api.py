@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, permissions, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -63,9 +64,11 @@ class AllocationInSerializer(serializers.Serializer):
         child=serializers.IntegerField(), required=False, max_length=50, default=list
     )
     credentials = serializers.DictField(
-        child=serializers.CharField(max_length=2000), required=False, write_only=True,
+        child=serializers.CharField(max_length=2000),
+        required=False,
+        write_only=True,
         help_text="API keys, proposal ids, recipients; stored encrypted, never returned",
-    )  # fmt: skip
+    )
 
     def validate(self, data):
         if data["end"] <= data["start"]:
@@ -197,10 +200,15 @@ class AllocationList(APIView):
         if instrument is None:
             return Response({"detail": "no such instrument"}, status=400)
         allocation = Allocation(
-            group_id=values["group_id"], instrument=instrument, facility=values["facility"],
-            pi=values["pi"], hours=values["hours"], start=values["start"], end=values["end"],
+            group_id=values["group_id"],
+            instrument=instrument,
+            facility=values["facility"],
+            pi=values["pi"],
+            hours=values["hours"],
+            start=values["start"],
+            end=values["end"],
             created_by=user,
-        )  # fmt: skip
+        )
         allocation.set_credentials(values.get("credentials") or {})
         allocation.save()
         admins = (
@@ -253,10 +261,13 @@ class FollowupRequestList(APIView):
 
     @extend_schema(
         request=RequestInSerializer,
-        responses={201: inline_serializer(
-            "FollowupCreated", {"id": serializers.IntegerField(), "status": serializers.CharField()}
-        )},
-    )  # fmt: skip
+        responses={
+            201: inline_serializer(
+                "FollowupCreated",
+                {"id": serializers.IntegerField(), "status": serializers.CharField()},
+            )
+        },
+    )
     def post(self, request):
         data = RequestInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -399,9 +410,80 @@ class QueueRequestUpdate(RobotView):
         try:
             followup = services.robot_request(request.auth, request_id)
             services.robot_update(
-                request.auth, followup, data.validated_data["status"],
+                request.auth,
+                followup,
+                data.validated_data["status"],
                 data.validated_data.get("message"),
-            )  # fmt: skip
+            )
         except Refused as exc:
             return refused(exc)
         return Response(QueueItemSerializer(followup).data)
+
+
+class QueueRequestPhotometry(RobotView):
+    """Photometry of a request's target, stored with origin ``followup``, the allocation's
+    instrument and group (same points as ``POST /api/photometry``)."""
+
+    @extend_schema(
+        request=inline_serializer(
+            "QueuePhotometry", {"points": serializers.ListField(child=serializers.DictField())}
+        ),
+        responses={
+            201: inline_serializer(
+                "QueuePhotometryIngested", {"ingested": serializers.IntegerField()}
+            )
+        },
+    )
+    def post(self, request, request_id: int):
+        from sources.api_uploads import refused as upload_refused
+        from sources.uploads import UploadError
+
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            followup = services.robot_request(request.auth, request_id)
+            n = services.robot_photometry(request.auth, followup, data.get("points"))
+        except Refused as exc:
+            return refused(exc)
+        except UploadError as exc:
+            return upload_refused(exc)
+        return Response({"ingested": n}, status=201)
+
+
+class QueueRequestSpectrum(RobotView):
+    """A spectrum of a request's target (JSON arrays or a file, as ``POST /api/spectra``)."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "QueueSpectrum",
+            {
+                "observed_at": serializers.DateTimeField(),
+                "wavelengths": serializers.ListField(
+                    child=serializers.FloatField(), required=False
+                ),
+                "fluxes": serializers.ListField(child=serializers.FloatField(), required=False),
+                "errors": serializers.ListField(child=serializers.FloatField(), required=False),
+                "file": serializers.FileField(required=False),
+            },
+        ),
+        responses={
+            201: inline_serializer("QueueSpectrumStored", {"id": serializers.IntegerField()})
+        },
+    )
+    def post(self, request, request_id: int):
+        from sources.api_uploads import observed_at_of, parse_spectrum_request
+        from sources.api_uploads import refused as upload_refused
+        from sources.uploads import UploadError
+
+        try:
+            followup = services.robot_request(request.auth, request_id)
+            parsed = parse_spectrum_request(request.data, request.FILES)
+            spectrum = services.robot_spectrum(
+                request.auth, followup, parsed, observed_at_of(request.data.get("observed_at"))
+            )
+        except Refused as exc:
+            return refused(exc)
+        except UploadError as exc:
+            return upload_refused(exc)
+        return Response({"id": spectrum.pk}, status=201)

@@ -15,3 +15,6 @@ class FacilitiesConfig(AppConfig):
         from icare_tom.navigation import register_nav_item
 
         register_nav_item("Follow-up", "facilities:followup", order=40)
+        from facilities import panels
+
+        panels.register()

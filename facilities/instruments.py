@@ -31,8 +31,9 @@ import numpy as np
 import yaml
 from django.db import connection, transaction
 
-from facilities import bands, footprint
+from facilities import footprint
 from facilities.models import Instrument, InstrumentField, InstrumentFieldTile, Telescope
+from sources import bands
 
 MAX_CONFIG_BYTES = 1_000_000
 MAX_FIELDS = 50_000

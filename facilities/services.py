@@ -171,13 +171,21 @@ def submit_request(user, target: Target, allocation_id: Any, parameters: Any) ->
     params = check_parameters(allocation, parameters)
     with transaction.atomic():
         record = ObservationRecord.objects.create(
-            target=target, user=user, facility=allocation.facility, parameters=params,
-            observation_id="", status=FollowupRequest.PENDING,
-        )  # fmt: skip
+            target=target,
+            user=user,
+            facility=allocation.facility,
+            parameters=params,
+            observation_id="",
+            status=FollowupRequest.PENDING,
+        )
         request = FollowupRequest.objects.create(
-            record=record, allocation=allocation, target=target, requester=user,
-            parameters=params, priority=params["priority"],
-        )  # fmt: skip
+            record=record,
+            allocation=allocation,
+            target=target,
+            requester=user,
+            parameters=params,
+            priority=params["priority"],
+        )
     dispatch(request, user)
     return request
 
@@ -342,8 +350,60 @@ def robot_update(token: RobotToken, request: FollowupRequest, status: Any, messa
         raise Refused(400, "message must be a string")
     if status != request.status and status not in TRANSITIONS[request.status]:
         raise Refused(400, f"a {request.status} request cannot become {status}")
-    record_exchange(request, "update", robot_token=token,
-                    sent={"status": status, "message": message or ""},
-                    received={"previous": request.status})  # fmt: skip
+    record_exchange(
+        request,
+        "update",
+        robot_token=token,
+        sent={"status": status, "message": message or ""},
+        received={"previous": request.status},
+    )
     set_status(request, status, message if message is not None else request.message)
     return request
+
+
+def robot_photometry(token: RobotToken, request: FollowupRequest, points: Any) -> int:
+    """Store the robot's photometry of the request's target (origin ``followup``)."""
+    from sources import uploads
+
+    clean = uploads.clean_points(points)
+    allocation = request.allocation
+    n = uploads.store_photometry(
+        request.target,
+        clean,
+        instrument=allocation.instrument.name[:40],
+        groups=[allocation.group],
+        owner=None,
+        origin="followup",
+    )
+    record_exchange(
+        request,
+        "photometry",
+        robot_token=token,
+        sent={"points": len(points)},
+        received={"ingested": n},
+    )
+    return n
+
+
+def robot_spectrum(token: RobotToken, request: FollowupRequest, parsed, observed_at):
+    from sources import uploads
+
+    allocation = request.allocation
+    spectrum = uploads.store_spectrum(
+        request.target,
+        parsed,
+        instrument=allocation.instrument.name,
+        observed_at=observed_at,
+        groups=[allocation.group],
+        owner=None,
+        origin="followup",
+        label=f"follow-up request #{request.pk}",
+    )
+    record_exchange(
+        request,
+        "spectrum",
+        robot_token=token,
+        sent={"pixels": int(parsed.wavelengths.size)},
+        received={"spectrum": spectrum.pk},
+    )
+    return spectrum

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from facilities import api
+from facilities.urls_pages import urlpatterns as page_patterns
 
 app_name = "facilities"
 
 urlpatterns = [
+    *page_patterns,
     path("api/instruments", api.InstrumentList.as_view(), name="api-instruments"),
     path("api/allocations", api.AllocationList.as_view(), name="api-allocations"),
     path(
@@ -37,5 +39,15 @@ urlpatterns = [
         "api/facility_queue/requests/<int:request_id>",
         api.QueueRequestUpdate.as_view(),
         name="api-queue-request",
+    ),
+    path(
+        "api/facility_queue/requests/<int:request_id>/photometry",
+        api.QueueRequestPhotometry.as_view(),
+        name="api-queue-photometry",
+    ),
+    path(
+        "api/facility_queue/requests/<int:request_id>/spectra",
+        api.QueueRequestSpectrum.as_view(),
+        name="api-queue-spectra",
     ),
 ]

@@ -120,10 +120,16 @@ def object_summary(user, target: Target) -> dict:
     }
 
 
-def photometry_points(target: Target) -> list[dict]:
-    """Every stored point of ``target`` in time order (µJy, AB mag, MJD days)."""
+def photometry_points(target: Target, user=None, include_rejected: bool = False) -> list[dict]:
+    """Every point of ``target`` the user may see, in time order (µJy, AB mag, MJD days):
+    uploads of other groups and rejected points are left out (rejected ones on request)."""
+    from sources.uploads import visible_photometry
+
+    rows = Photometry.objects.filter(target=target)
+    if user is not None:
+        rows = visible_photometry(user, rows, include_rejected=include_rejected)
     rows = (
-        Photometry.objects.filter(target=target)
+        rows
         .order_by("mjd", "band", "measurement_key")
         .values_list(
             "mjd", "band", "instrument", "flux", "fluxerr", "mag", "magerr",
@@ -152,4 +158,5 @@ class ObjectPhotometryView(APIView):
     @extend_schema(responses=PhotometryPointSerializer(many=True))
     def get(self, request, name: str):
         target = visible_target_or_404(request.user, name)
-        return Response(photometry_points(target))
+        include_rejected = request.query_params.get("rejected") == "1"
+        return Response(photometry_points(target, request.user, include_rejected))

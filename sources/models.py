@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -91,6 +92,7 @@ class Photometry(models.Model):
         ("history", "history"),
         ("forced", "forced"),
         ("upload", "upload"),
+        ("followup", "followup"),
     ]
 
     pk = models.CompositePrimaryKey("target_id", "measurement_key")
@@ -320,3 +322,72 @@ class SourceTag(models.Model):
                 fields=["target", "group", "name"], name="source_tag_unique_per_group"
             )
         ]
+
+
+class PhotometryGroup(models.Model):
+    """A group allowed to see an uploaded point. Points without such rows (stream points)
+    are seen by whoever sees their target; points with them only by those groups."""
+
+    id = models.BigAutoField(primary_key=True)
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+", db_index=False)
+    measurement_key = models.BigIntegerField()
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "measurement_key", "group"], name="photometry_group_unique"
+            )
+        ]
+
+
+class PhotometryValidation(models.Model):
+    """A point marked validated or rejected (with a reason) by a holder of Manage sources.
+    Rejected points are kept, hidden from plots unless asked for."""
+
+    STATUSES = [("validated", "validated"), ("rejected", "rejected")]
+
+    id = models.BigAutoField(primary_key=True)
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+", db_index=False)
+    measurement_key = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=STATUSES)
+    reason = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "measurement_key"], name="photometry_validation_unique"
+            )
+        ]
+
+
+class Spectrum(models.Model):
+    """A 1-D spectrum of a target: wavelengths (``wave_units``, default Å), fluxes
+    (``flux_units``, default erg s⁻¹ cm⁻² Å⁻¹) and optional errors, seen by ``groups``."""
+
+    ORIGINS = [("upload", "upload"), ("followup", "followup")]
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="spectra")
+    wavelengths = ArrayField(models.FloatField())
+    fluxes = ArrayField(models.FloatField())
+    errors = ArrayField(models.FloatField(), null=True, blank=True)
+    wave_units = models.CharField(max_length=20, default="Angstrom")
+    flux_units = models.CharField(max_length=40, default="erg/s/cm2/Angstrom")
+    instrument = models.CharField(max_length=120)
+    observed_at = models.DateTimeField()
+    origin = models.CharField(max_length=10, choices=ORIGINS, default="upload")
+    label = models.CharField(max_length=200, blank=True, help_text="file name or request")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    groups = models.ManyToManyField(Group, related_name="spectra")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "spectra"
+        indexes = [models.Index(fields=["target", "-observed_at"], name="spectrum_target_idx")]

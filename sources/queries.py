@@ -520,15 +520,21 @@ CARD_POINTS = 120
 
 
 def light_curves(
-    target_ids: list[int], latest: int | None = None
+    target_ids: list[int], latest: int | None = None, *, user=None, include_rejected=False
 ) -> dict[int, list[LightCurvePoint]]:
     """Photometry of several targets in one query, by target, in time order; with
     ``latest``, only each target's ``latest`` most recent points (what a card draws).
+    With ``user``, only the points that user may see (``sources.uploads.visible_photometry``:
+    uploads of other groups and rejected points are left out).
 
     Ordered by ``measurement_key``, which is time order (see ``Photometry``), so the
     unique ``(target, measurement_key)`` index feeds the window without a sort."""
     curves: dict[int, list[LightCurvePoint]] = defaultdict(list)
     rows = Photometry.objects.filter(target_id__in=target_ids)
+    if user is not None:
+        from sources.uploads import visible_photometry
+
+        rows = visible_photometry(user, rows, include_rejected=include_rejected)
     if latest is not None:
         rows = rows.annotate(
             recency=Window(
@@ -547,7 +553,7 @@ def build_cards(user, candidates: list[Candidate]) -> list[CandidateCard]:
         return []
     my_groups = list(groups_of(user).values_list("id", flat=True))
     target_ids = list({c.target_id for c in candidates})
-    curves = light_curves(target_ids, latest=CARD_POINTS)
+    curves = light_curves(target_ids, latest=CARD_POINTS, user=user)
 
     latest = {
         c.target_id: c

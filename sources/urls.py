@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sources import api, views
+from sources import api, api_uploads, views, views_uploads
 
 app_name = "sources"
 
@@ -11,6 +11,19 @@ urlpatterns = [
     path("sources/<str:name>/", views.source, name="source"),
     path("sources/<str:name>/photometry.csv", views.photometry_csv, name="photometry-csv"),
     path("sources/<str:name>/save/", views.save, name="save"),
+    path(
+        "sources/<str:name>/photometry/upload/",
+        views_uploads.upload_photometry_csv,
+        name="photometry-upload",
+    ),
+    path(
+        "sources/<str:name>/photometry/validate/",
+        views_uploads.validate_photometry,
+        name="photometry-validate",
+    ),
+    path(
+        "sources/<str:name>/spectra/upload/", views_uploads.upload_spectrum, name="spectrum-upload"
+    ),
     path("sources/<str:name>/unsave/", views.unsave, name="unsave"),
     path("sources/<str:name>/reject/", views.reject, name="reject"),
     path("sources/<str:name>/unreject/", views.unreject, name="unreject"),
@@ -24,4 +37,11 @@ urlpatterns = [
     path("api/candidates", api.CandidateList.as_view(), name="api-candidates"),
     path("api/sources", api.SourceSave.as_view(), name="api-sources"),
     path("api/sources/<str:name>", api.SourceUnsave.as_view(), name="api-source"),
+    path("api/photometry", api_uploads.PhotometryUpload.as_view(), name="api-photometry"),
+    path(
+        "api/photometry/validation",
+        api_uploads.PhotometryValidate.as_view(),
+        name="api-photometry-validation",
+    ),
+    path("api/spectra", api_uploads.SpectrumUpload.as_view(), name="api-spectra"),
 ]

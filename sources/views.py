@@ -54,6 +54,7 @@ from sources.queries import (
     sexagesimal,
     visible_classifications,
 )
+from sources.uploads import visible_photometry
 
 
 @login_required
@@ -215,7 +216,8 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
     my_groups = list(groups_of(user).order_by("name"))
     my_ids = [g.id for g in my_groups]
 
-    points = light_curves([target.id]).get(target.id, [])
+    show_rejected = request.GET.get("rejected") == "1"
+    points = light_curves([target.id], user=user, include_rejected=show_rejected).get(target.id, [])
     history = list(
         visible_to(user, Candidate.objects.filter(target=target, filter__group_id__in=my_ids))
         .select_related("filter__stream", "filter__group")
@@ -338,7 +340,11 @@ def photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
     ]  # fmt: skip
     writer.writerow(columns)
     rows = (
-        visible_to(request.user, Photometry.objects.filter(target=target))
+        visible_photometry(
+            request.user,
+            visible_to(request.user, Photometry.objects.filter(target=target)),
+            include_rejected=request.GET.get("rejected") == "1",
+        )
         .order_by("mjd", "band")
         .values_list(
             "mjd",

@@ -8,8 +8,8 @@ from crispy_forms.layout import Div, Layout
 from django import forms
 from tom_observations.facility import BaseRoboticObservationFacility, BaseRoboticObservationForm
 
-from facilities.bands import SNCOSMO_BANDS
 from facilities.plugins import Exchange, FacilityError
+from sources.bands import SNCOSMO_BANDS
 
 
 class QueueObservationForm(BaseRoboticObservationForm):

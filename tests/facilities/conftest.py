@@ -47,26 +47,42 @@ def victor(group_a):
 @pytest.fixture
 def telescope(db):
     return Telescope.objects.create(
-        name="TAROT Calern", nickname="TCA", latitude=43.7522, longitude=6.9222,
-        elevation=1270, aperture=0.25, robotic=True,
-    )  # fmt: skip
+        name="TAROT Calern",
+        nickname="TCA",
+        latitude=43.7522,
+        longitude=6.9222,
+        elevation=1270,
+        aperture=0.25,
+        robotic=True,
+    )
 
 
 @pytest.fixture
 def instrument(telescope):
     return Instrument.objects.create(
-        telescope=telescope, name="TAROT-Calern", filters=["sdssg", "sdssr", "sdssi"],
-        footprint={"type": "rectangle", "width": 1.86, "height": 1.86}, readout=6,
-        overhead_per_exposure=4, filter_change_time=5, slew_rate=60,
-    )  # fmt: skip
+        telescope=telescope,
+        name="TAROT-Calern",
+        filters=["sdssg", "sdssr", "sdssi"],
+        footprint={"type": "rectangle", "width": 1.86, "height": 1.86},
+        readout=6,
+        overhead_per_exposure=4,
+        filter_change_time=5,
+        slew_rate=60,
+    )
 
 
 def make_allocation(group, instrument, facility="Queue", days=30, **kw) -> Allocation:
     now = timezone.now()
+    values = {
+        "pi": "PI " + group.name,
+        "hours": 10,
+        "start": now - timedelta(days=1),
+        "end": now + timedelta(days=days),
+    }
+    values.update(kw)
     return Allocation.objects.create(
-        group=group, instrument=instrument, facility=facility, pi="PI " + group.name,
-        hours=10, start=now - timedelta(days=1), end=now + timedelta(days=days), **kw,
-    )  # fmt: skip
+        group=group, instrument=instrument, facility=facility, **values
+    )
 
 
 @pytest.fixture

@@ -67,7 +67,11 @@ def test_it_lists_instruments_with_filters_and_telescope(victor, instrument):
     assert item["telescope"]["nickname"] == "TCA"
     assert "/api/instruments" in client.get("/api/schema/").content.decode()
     schema = client.get("/api/schema/").content.decode()
-    for path in ("/api/followup_requests", "/api/allocations/{allocation_id}/robot_token",
-                 "/api/facility_queue/{allocation_id}/requests",
-                 "/api/facility_queue/requests/{request_id}", "/api/allocations"):  # fmt: skip
+    for path in (
+        "/api/followup_requests",
+        "/api/allocations/{allocation_id}/robot_token",
+        "/api/facility_queue/{allocation_id}/requests",
+        "/api/facility_queue/requests/{request_id}",
+        "/api/allocations",
+    ):
         assert path in schema, path

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from facilities import bands, footprint, instruments
+from facilities import footprint, instruments
 from facilities.models import Instrument, InstrumentField, InstrumentFieldTile, Telescope
+from sources import bands
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "instruments"
 

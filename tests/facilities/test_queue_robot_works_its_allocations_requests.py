@@ -10,9 +10,12 @@ from tests.facilities.conftest import api, robot, valid_parameters
 
 
 def _request(client, target, allocation) -> int:
-    response = api(client, "post", "/api/followup_requests",
-                   {"target": target.name, "allocation_id": allocation.pk,
-                    "parameters": valid_parameters()})  # fmt: skip
+    response = api(
+        client,
+        "post",
+        "/api/followup_requests",
+        {"target": target.name, "allocation_id": allocation.pk, "parameters": valid_parameters()},
+    )
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "pending"
     return response.json()["id"]
@@ -32,26 +35,39 @@ def test_it_lets_the_robot_accept_and_complete_a_request(alice, target_a, alloca
     token = _token(client, allocation_a)
     bot = Client()
 
-    queue = bot.get(f"/api/facility_queue/{allocation_a.pk}/requests?status=pending",
-                    headers=robot(token))  # fmt: skip
+    queue = bot.get(
+        f"/api/facility_queue/{allocation_a.pk}/requests?status=pending", headers=robot(token)
+    )
     assert queue.status_code == 200
     (item,) = queue.json()
     assert item["id"] == request_id and item["target"] == target_a.name
     assert item["ra"] == target_a.ra and item["parameters"]["filters"] == ["sdssr"]
 
     for status in ("accepted", "observing", "completed"):
-        answer = api(bot, "patch", f"/api/facility_queue/requests/{request_id}",
-                     {"status": status, "message": f"now {status}"}, **robot(token))  # fmt: skip
+        answer = api(
+            bot,
+            "patch",
+            f"/api/facility_queue/requests/{request_id}",
+            {"status": status, "message": f"now {status}"},
+            **robot(token),
+        )
         assert answer.status_code == 200, answer.content
     followup = FollowupRequest.objects.get(pk=request_id)
     assert followup.status == "completed" and followup.record.status == "completed"
     assert followup.message == "now completed"
 
     # nothing left pending; a completed request cannot go back
-    assert bot.get(f"/api/facility_queue/{allocation_a.pk}/requests",
-                   headers=robot(token)).json() == []  # fmt: skip
-    back = api(bot, "patch", f"/api/facility_queue/requests/{request_id}", {"status": "pending"},
-               **robot(token))  # fmt: skip
+    assert (
+        bot.get(f"/api/facility_queue/{allocation_a.pk}/requests", headers=robot(token)).json()
+        == []
+    )
+    back = api(
+        bot,
+        "patch",
+        f"/api/facility_queue/requests/{request_id}",
+        {"status": "pending"},
+        **robot(token),
+    )
     assert back.status_code == 400 and "cannot become" in back.json()["detail"]
 
     detail = client.get(f"/api/followup_requests/{request_id}").json()
@@ -81,13 +97,22 @@ def test_it_refuses_other_tokens_and_users(alice, bob, target_a, allocation_a, a
     assert anonymous.get(queue_a, headers=robot(token_b)).status_code == 403
     # a user's session or API token is not a robot token
     assert alice_client.get(queue_a).status_code == 403
-    patch = api(anonymous, "patch", f"/api/facility_queue/requests/{request_id}",
-                {"status": "completed"}, **robot(token_b))  # fmt: skip
+    patch = api(
+        anonymous,
+        "patch",
+        f"/api/facility_queue/requests/{request_id}",
+        {"status": "completed"},
+        **robot(token_b),
+    )
     assert patch.status_code == 403
     assert FollowupRequest.objects.get(pk=request_id).status == "pending"
     # bob's own queue does not show alice's request
-    assert anonymous.get(f"/api/facility_queue/{allocation_b.pk}/requests",
-                         headers=robot(token_b)).json() == []  # fmt: skip
+    assert (
+        anonymous.get(
+            f"/api/facility_queue/{allocation_b.pk}/requests", headers=robot(token_b)
+        ).json()
+        == []
+    )
 
 
 def test_only_allocation_admins_create_robot_tokens(alice, target_a, allocation_a):

@@ -1,0 +1,37 @@
+"""The source page's Follow-up panel (and, later, observability), registered from
+``FacilitiesConfig.ready()`` through ``sources.panels``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts import access, acl
+from facilities import services
+
+
+def followup_context(request, target) -> dict | None:
+    user = request.user
+    if not access.is_approved(user):
+        return None
+    requests = list(services.visible_requests(user).filter(target=target).order_by("-created")[:50])
+    allocations = list(services.requestable_allocations(user))
+    filters: list[str] = []
+    for allocation in allocations:
+        filters += [f for f in allocation.instrument.filters if f not in filters]
+    now = timezone.now().replace(microsecond=0, second=0)
+    return {
+        "requests": requests,
+        "allocations": allocations,
+        "all_filters": filters,
+        "may_request": access.has_acl(user, acl.REQUEST_OBSERVATIONS),
+        "default_start": now.strftime("%Y-%m-%dT%H:%MZ"),
+        "default_end": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%MZ"),
+    }
+
+
+def register() -> None:
+    from sources.panels import register_source_panel
+
+    register_source_panel("facilities/panel_followup.html", followup_context, order=40)
