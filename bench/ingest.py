@@ -194,6 +194,7 @@ def run_get_or_create(survey: str, schema: dict, values: list[bytes]) -> tuple[f
             Photometry.objects.get_or_create(
                 target=target,
                 measurement_key=p.measurement_key,
+                detection_id=p.detection_id,
                 defaults={
                     "mjd": p.mjd, "band": p.band, "instrument": p.instrument, "flux": p.flux,
                     "fluxerr": p.fluxerr, "mag": p.mag, "magerr": p.magerr,

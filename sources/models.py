@@ -72,15 +72,18 @@ class Candidate(models.Model):
 class Photometry(models.Model):
     """One real measurement of a target (µJy, AB magnitudes), stored once.
 
-    ``measurement_key`` identifies the physical measurement (instrument, band, kind,
-    time), so the same point arriving in an alert, in a later alert's history or in a
-    replay is one row. Keys grow with time within a band, so ``(target,
+    ``measurement_key`` names the instrument, band, kind and time of the measurement,
+    ``detection_id`` the survey's id of a detection (ZTF candid, LSST diaSourceId; 0 for
+    upper limits, forced photometry and uploads): together they identify the physical
+    measurement, so the same point arriving in an alert, in a later alert's history or in
+    a replay is one row, and two detections of one exposure (same time and band, two
+    survey ids) are two rows. Keys grow with time within a band, so ``(target,
     measurement_key)`` order is time order: the primary key serves light curves too.
 
     This is the largest table (an LSST alert brings hundreds of history points), so it
-    carries one index besides its primary key ``(target, measurement_key)``, which is
-    also what makes each measurement unique (a separate surrogate id and its index cost
-    the ingest 40 % of its COPY time), and its foreign keys are not enforced by per-row
+    carries one index besides its primary key ``(target, measurement_key, detection_id)``,
+    which is also what makes each measurement unique (a separate surrogate id and its
+    index cost the ingest 40 % of its COPY time), and its foreign keys are not enforced by per-row
     database triggers (one per inserted row, checked at commit, cost the ingest a third
     of its time). Integrity is kept instead by the writers: deletions cascade through Django,
     and the bulk ingest holds a ``FOR KEY SHARE`` lock on every target of its batch
@@ -95,7 +98,7 @@ class Photometry(models.Model):
         ("followup", "followup"),
     ]
 
-    pk = models.CompositePrimaryKey("target_id", "measurement_key")
+    pk = models.CompositePrimaryKey("target_id", "measurement_key", "detection_id")
     target = models.ForeignKey(
         Target, on_delete=models.CASCADE, related_name="photometry",
         db_index=False, db_constraint=False,  # the primary key leads with target
@@ -111,6 +114,9 @@ class Photometry(models.Model):
     origin = models.CharField(max_length=10, choices=ORIGINS)
     alert_id = models.BigIntegerField(null=True, blank=True)
     measurement_key = models.BigIntegerField()
+    detection_id = models.BigIntegerField(
+        default=0, db_default=0, help_text="survey id of a detection (candid, diaSourceId), else 0"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         help_text="uploader; empty for points from a stream",

@@ -267,7 +267,9 @@ def store_photometry(
         cursor.execute(
             f"INSERT INTO {q(meta.db_table)} ({', '.join(columns)}) "
             f"SELECT {', '.join(columns)} FROM _upload_photometry "
-            f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
+            # uploads have no survey id: detection_id keeps its default, 0
+            f"ON CONFLICT ({columns[0]}, {columns[1]}, {q(meta.get_field('detection_id').column)})"
+            f" DO UPDATE SET {updates}"
         )
         cursor.execute(
             f"INSERT INTO {q(group_meta.db_table)} ({', '.join(group_columns)}) "

@@ -11,8 +11,10 @@ Every write is keyed on a unique constraint, so replaying alerts (a consumer res
 a file ingested twice) changes nothing:
 
 * target: ``name`` (ZTF objectId, LSST diaObjectId, or MPC designation);
-* photometry: ``(target, measurement_key)``; a point first stored as history and
-  later received as an alert's own source is upgraded to ``origin='alert'``;
+* photometry: ``(target, measurement_key, detection_id)`` (detections by the survey's
+  id, upper limits by time and band, forced points by visit and band); a point first
+  stored as history and later received as an alert's own source is upgraded to
+  ``origin='alert'``;
 * candidate: ``(filter, alert_id)``; classification: ``(target, author, alert_id, label)``;
   cutout: ``(alert_id, kind)``; archive: ``(survey, alert_id)``.
 
@@ -299,6 +301,7 @@ def _photometry_copy(targets: np.ndarray, points: PhotometryTable) -> bytes | by
             CopyColumn("text", points.origin, texts=_ORIGIN_TEXTS),
             CopyColumn("int8", points.alert_id, nulls=points.alert_id_null),
             CopyColumn("int8", points.measurement_key),
+            CopyColumn("int8", points.detection_id),
         ]
     )
 
@@ -307,15 +310,15 @@ def _write_photometry(
     cursor, targets: np.ndarray, points: PhotometryTable, new_target_ids: set[int]
 ) -> np.ndarray:
     """Store the points not stored yet (row i: ``(targets[i], *points[i])``, one per
-    target and measurement key, sorted by both) straight into the table by binary COPY;
-    upgrade stored history points that arrived as an alert's own measurement. Return a
-    boolean mask of the rows inserted.
+    target, measurement key and detection id, sorted by them) straight into the table by
+    binary COPY; upgrade stored history points that arrived as an alert's own measurement.
+    Return a boolean mask of the rows inserted.
 
     Points of targets created by this transaction are new by construction; for the
     others, one index lookup per point finds what is stored. That costs no writes,
     where ``INSERT … ON CONFLICT`` writes every row speculatively.
     """
-    keys = points.measurement_key
+    keys, detection_ids = points.measurement_key, points.detection_id
     maybe_stored = ~np.isin(targets, np.fromiter(new_target_ids, np.int64, len(new_target_ids)))
     for _attempt in range(PHOTOMETRY_ATTEMPTS):
         stored = np.zeros(len(keys), dtype=bool)
@@ -325,11 +328,16 @@ def _write_photometry(
             cursor.execute(
                 """
                 SELECT k.row, p.origin = 'alert'
-                FROM unnest(%s::int[], %s::bigint[], %s::int[])
-                    AS k(target_id, measurement_key, row)
-                JOIN sources_photometry p USING (target_id, measurement_key)
+                FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::int[])
+                    AS k(target_id, measurement_key, detection_id, row)
+                JOIN sources_photometry p USING (target_id, measurement_key, detection_id)
                 """,
-                [targets[rows].tolist(), keys[rows].tolist(), rows.tolist()],
+                [
+                    targets[rows].tolist(),
+                    keys[rows].tolist(),
+                    detection_ids[rows].tolist(),
+                    rows.tolist(),
+                ],
             )
             for row, is_alert in cursor.fetchall():
                 stored[row] = True
@@ -349,14 +357,15 @@ def _write_photometry(
         cursor.execute(
             """
             UPDATE sources_photometry p SET origin = 'alert', alert_id = u.alert_id
-            FROM unnest(%s::int[], %s::bigint[], %s::bigint[])
-                AS u(target_id, measurement_key, alert_id)
+            FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::bigint[])
+                AS u(target_id, measurement_key, detection_id, alert_id)
             WHERE p.target_id = u.target_id AND p.measurement_key = u.measurement_key
-              AND p.origin <> 'alert'
+              AND p.detection_id = u.detection_id AND p.origin <> 'alert'
             """,
             [
                 targets[upgrades].tolist(),
                 keys[upgrades].tolist(),
+                detection_ids[upgrades].tolist(),
                 points.alert_id[upgrades].tolist(),
             ],
         )
@@ -446,18 +455,24 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         [setup.group_id, ids_sorted],
     )
 
-    # --- photometry: one row per (target, measurement_key), the lowest origin code
-    # (alert, then history, then forced) and, among equals, the first seen; sorted.
+    # --- photometry: one row per (target, measurement_key, detection_id), the lowest
+    # origin code (alert, then history, then forced) and, among equals, the first seen;
+    # sorted.
     tables = [r.alert.photometry for r in batch]
     points = PhotometryTable.concatenate(tables)
     point_targets = np.repeat(
         np.array([target_ids[r.alert.object_name] for r in batch], dtype=np.int32),
         [len(table) for table in tables],
     )
-    order = np.lexsort((points.origin, points.measurement_key, point_targets))
+    order = np.lexsort((points.origin, points.detection_id, points.measurement_key, point_targets))
     sorted_targets, sorted_keys = point_targets[order], points.measurement_key[order]
+    sorted_ids = points.detection_id[order]
     first = np.ones(len(order), dtype=bool)
-    first[1:] = (sorted_targets[1:] != sorted_targets[:-1]) | (sorted_keys[1:] != sorted_keys[:-1])
+    first[1:] = (
+        (sorted_targets[1:] != sorted_targets[:-1])
+        | (sorted_keys[1:] != sorted_keys[:-1])
+        | (sorted_ids[1:] != sorted_ids[:-1])
+    )
     best = order[first]
     points, point_targets = points.take(best), point_targets[best]
     inserted = _write_photometry(cursor, point_targets, points, new_target_ids)

@@ -16,35 +16,40 @@ Photometric conventions (DESIGN.md section 3)
 * Times are MJD (days): ZTF ``jd - 2400000.5``; LSST ``midpointMjdTai``.
 * Bands are sncosmo names: ZTF fid 1/2/3 → ztfg/ztfr/ztfi, LSST u..y → lsstu..lssty.
 
-Deduplication (``PhotometryPoint.measurement_key``)
---------------------------------------------------
+Deduplication (``PhotometryPoint.measurement_key`` and ``detection_id``)
+-------------------------------------------------------------------------
 The same measurement reaches us several times: as an alert's own candidate, then
 inside the ``prv_candidates``/``prvDiaSources`` of every later alert of the object,
-and again whenever a stream or a file is replayed. The key identifies the physical
-measurement, not the message that carried it. It is one signed 64-bit integer
-(a ``BIGINT`` column, cheap to index and to compare in ``ON CONFLICT``)::
+and again whenever a stream or a file is replayed. A point's identity names the
+physical measurement, not the message that carried it: two signed 64-bit integers
+(``BIGINT`` columns, cheap to index and to compare)::
 
     measurement_key = round(mjd * 1e6) * 64 + channel
+    detection_id    = the survey's id of a detection (ZTF candid, LSST diaSourceId), else 0
 
 where ``channel`` (< 64) encodes instrument, band and kind: ``kind`` is ``det``
 (difference-image detection), ``lim`` (ZTF upper limit) or ``fp`` (LSST forced
 photometry); see :data:`MEASUREMENT_CHANNELS` and :func:`describe_measurement_key`.
+So detections are keyed by the survey's own id, upper limits by (time, band) and
+forced photometry by (visit, band) (the visit's midpoint time stands for the visit).
 Why these parts:
 
 * the MJD comes straight from the survey's own exposure time (ZTF ``jd``, LSST
   ``midpointMjdTai``), which is copied bit for bit into later alerts' histories, so
   the same double always produces the same integer; 1e-6 d (0.09 s) is far below
-  the shortest gap between two exposures (~30 s) and far above float noise;
-* one object cannot be detected twice in one exposure, so (band, time) is unique
-  per target for detections; ``kind`` keeps the forced measurement of an exposure
-  apart from the detection in the same exposure, and a ZTF upper limit apart from
-  a detection;
-* alert ids are *not* used: upper limits and forced points have none.
+  the shortest gap between two exposures (~30 s) and far above float noise. Keys grow
+  with time within a band, so ordering by key is ordering by time;
+* one exposure can detect an object twice (two sources of one difference image within
+  the association radius: same ``jd`` and ``fid``, two ``candid``): both are
+  measurements, told apart by their survey ids, which later histories repeat;
+* ``kind`` keeps the forced measurement of an exposure apart from the detection in the
+  same exposure, and a ZTF upper limit apart from a detection; upper limits and forced
+  points have no survey id (``detection_id = 0``): one per exposure and band.
 
-The key is unique *per target*: the database constraint must be
-``UNIQUE (target, measurement_key)``. Within one alert the first occurrence wins
-(alert, then history, then forced); across alerts the ingest decides (e.g. upgrade
-``origin`` to ``alert`` on conflict).
+The identity is unique *per target*: the database key is
+``(target, measurement_key, detection_id)``. Within one alert the first occurrence
+wins (alert, then history, then forced); across alerts the ingest decides (e.g.
+upgrade ``origin`` to ``alert`` on conflict).
 """
 
 from __future__ import annotations
@@ -109,8 +114,10 @@ class PhotometryPoint(NamedTuple):
             detections / upper limits carried by the alert) or ``"forced"``.
         alert_id: ``candid`` (ZTF) or ``diaSourceId`` (LSST) of the detection;
             ``None`` for upper limits and forced photometry.
-        measurement_key: identity of the physical measurement (int64), see the
-            module doc and :func:`describe_measurement_key`.
+        measurement_key: time, instrument, band and kind of the measurement (int64),
+            see the module doc and :func:`describe_measurement_key`.
+        detection_id: ``alert_id`` of a detection, 0 where there is none (upper
+            limits, forced photometry); with ``measurement_key`` the point's identity.
     """
 
     mjd: float
@@ -124,6 +131,7 @@ class PhotometryPoint(NamedTuple):
     origin: Origin
     alert_id: int | None
     measurement_key: int
+    detection_id: int
 
 
 _INSTRUMENTS = {"z": "ZTF", "l": "LSSTCam"}
@@ -163,10 +171,13 @@ class PhotometryTable(Sequence[PhotometryPoint]):
       flux is not finite and nulls any other non-finite value);
     * ``origin``: int8 code into :data:`ORIGINS`;
     * ``alert_id``: int64, with ``alert_id_null`` (bool) where there is none;
-    * ``measurement_key``: int64; band and instrument are read off its channel.
+    * ``measurement_key``: int64; band and instrument are read off its channel;
+    * ``detection_id``: int64, ``alert_id`` where there is one, else 0.
     """
 
-    FIELDS = (*_FLOAT_FIELDS, "origin", "alert_id", "alert_id_null", "measurement_key")
+    FIELDS = (
+        *_FLOAT_FIELDS, "origin", "alert_id", "alert_id_null", "measurement_key", "detection_id",
+    )  # fmt: skip
     __slots__ = FIELDS
 
     def __init__(self, **columns: np.ndarray) -> None:
@@ -197,6 +208,7 @@ class PhotometryTable(Sequence[PhotometryPoint]):
             None if null else value
             for value, null in zip(self.alert_id.tolist(), self.alert_id_null.tolist(), strict=True)
         ]
+        detection_ids = self.detection_id.tolist()
         for i, (key, origin) in enumerate(
             zip(self.measurement_key.tolist(), self.origin.tolist(), strict=True)
         ):
@@ -204,7 +216,7 @@ class PhotometryTable(Sequence[PhotometryPoint]):
             yield PhotometryPoint(
                 mjd[i], CHANNEL_BANDS[channel], CHANNEL_INSTRUMENTS[channel], flux[i],
                 fluxerr[i], mag[i], magerr[i], limiting_mag[i], ORIGINS[origin],
-                alert_ids[i], key,
+                alert_ids[i], key, detection_ids[i],
             )  # fmt: skip
 
     def __getitem__(self, index):  # type: ignore[override]
@@ -267,11 +279,15 @@ def per_alert(
 ) -> list[PhotometryTable]:
     """One table per alert of a batch's points: the alert's rows in batch order (its own
     point, then history, then forced points, as :func:`stack_rows` lays them out), each
-    measurement key once, the first."""
-    by_alert_and_key = np.lexsort((points.measurement_key, alert_of_row))  # stable
-    alerts, keys = alert_of_row[by_alert_and_key], points.measurement_key[by_alert_and_key]
+    measurement (``measurement_key``, ``detection_id``) once, the first."""
+    by_alert_and_key = np.lexsort(
+        (points.detection_id, points.measurement_key, alert_of_row)
+    )  # stable
+    alerts = alert_of_row[by_alert_and_key]
+    keys = points.measurement_key[by_alert_and_key]
+    ids = points.detection_id[by_alert_and_key]
     first = np.ones(len(keys), dtype=bool)
-    first[1:] = (alerts[1:] != alerts[:-1]) | (keys[1:] != keys[:-1])
+    first[1:] = (alerts[1:] != alerts[:-1]) | (keys[1:] != keys[:-1]) | (ids[1:] != ids[:-1])
     rows = by_alert_and_key[first]
     rows = rows[np.lexsort((rows, alert_of_row[rows]))]
     kept = points.take(rows)
@@ -296,12 +312,14 @@ def point_table(
     alert_id: np.ndarray,
     alert_id_null: np.ndarray,
 ) -> PhotometryTable:
-    """Points with their measurement keys (``round(mjd * 1e6) * 64 + channel``)."""
+    """Points with their identities: measurement keys (``round(mjd * 1e6) * 64 +
+    channel``) and detection ids (the alert id of a detection, else 0)."""
     key = np.rint(mjd * MICRODAYS_PER_DAY).astype(np.int64) * CHANNELS_PER_MICRODAY + channel
+    alert_id = np.where(alert_id_null, 0, alert_id).astype(np.int64)
     return PhotometryTable(
         mjd=mjd, flux=flux, fluxerr=fluxerr, mag=mag, magerr=magerr,
         limiting_mag=limiting_mag, origin=origin.astype(np.int8), alert_id=alert_id,
-        alert_id_null=alert_id_null, measurement_key=key,
+        alert_id_null=alert_id_null, measurement_key=key, detection_id=alert_id,
     )  # fmt: skip
 
 

@@ -41,7 +41,7 @@ def test_it_reads_back_every_value_and_null(db, real_points):
         cursor.execute(
             "CREATE TEMP TABLE copied (target_id int, mjd float8, band text, instrument text,"
             " flux float8, fluxerr float8, mag float8, magerr float8, limiting_mag float8,"
-            " origin text, alert_id bigint, measurement_key bigint)"
+            " origin text, alert_id bigint, measurement_key bigint, detection_id bigint)"
         )
         with cursor.copy(
             f"COPY copied ({', '.join(PHOTOMETRY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"

@@ -43,10 +43,18 @@ def test_it_retries_when_another_consumer_stores_the_same_points_meanwhile(
     )
     with other.cursor() as cursor:  # uncommitted: invisible to our look-up, but in the index
         cursor.executemany(
-            "INSERT INTO sources_photometry (target_id, measurement_key, mjd, band, instrument,"
-            " origin, created) VALUES (%s, %s, %s, %s, %s, %s, now())",
+            "INSERT INTO sources_photometry (target_id, measurement_key, detection_id, mjd, band,"
+            " instrument, origin, created) VALUES (%s, %s, %s, %s, %s, %s, %s, now())",
             [
-                (p.target_id, p.measurement_key, p.mjd, p.band, p.instrument, p.origin)
+                (
+                    p.target_id,
+                    p.measurement_key,
+                    p.detection_id,
+                    p.mjd,
+                    p.band,
+                    p.instrument,
+                    p.origin,
+                )
                 for p in taken
             ],
         )

@@ -15,11 +15,13 @@ def ztf_expected(records):
         name = record["objectId"]
         targets.add(name)
         candidate = record["candidate"]
-        points.add((name, "det", candidate["fid"], round(candidate["jd"], 6)))
+        # Detections are identified by their candid, upper limits by time and band.
+        points.add((name, "det", candidate["fid"], round(candidate["jd"], 6), record["candid"]))
         for entry in record["prv_candidates"] or []:
             if entry.get("magpsf") is not None:
                 if math.isfinite(entry["magpsf"]):
-                    points.add((name, "det", entry["fid"], round(entry["jd"], 6)))
+                    identity = (name, "det", entry["fid"], round(entry["jd"], 6), entry["candid"])
+                    points.add(identity)
             elif entry.get("diffmaglim") is not None and math.isfinite(entry["diffmaglim"]):
                 points.add((name, "lim", entry["fid"], round(entry["jd"], 6)))
     return targets, points
@@ -40,7 +42,9 @@ def lsst_expected(records):
         sources = [record["diaSource"], *(record.get("prvDiaSources") or [])]
         for source in sources:
             if source.get("psfFlux") is not None and math.isfinite(source["psfFlux"]):
-                points.add((name, "det", source["band"], round(source["midpointMjdTai"], 6)))
+                # Detections by diaSourceId: the file has two in one visit.
+                time = round(source["midpointMjdTai"], 6)
+                points.add((name, "det", source["band"], time, source["diaSourceId"]))
         for source in record.get("prvDiaForcedSources") or []:
             if source.get("psfFlux") is not None and math.isfinite(source["psfFlux"]):
                 points.add((name, "fp", source["band"], round(source["midpointMjdTai"], 6)))

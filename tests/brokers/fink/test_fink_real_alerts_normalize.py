@@ -46,19 +46,21 @@ def test_it_keeps_one_ztf_point_per_alert_detection_history_entry_and_upper_limi
 def test_it_keeps_lsst_alert_history_and_forced_points(lsst_records):
     for record in lsst_records:
         source = record["diaSource"]
-        expected = {(source["band"], "det", source["midpointMjdTai"])}
+        # Detections by diaSourceId, forced points by visit (time) and band.
+        expected = {(source["band"], "det", source["midpointMjdTai"], source["diaSourceId"])}
         for entry in record["prvDiaSources"] or []:
             if _finite(entry["psfFlux"]):
-                expected.add((entry["band"], "det", entry["midpointMjdTai"]))
+                expected.add((entry["band"], "det", entry["midpointMjdTai"], entry["diaSourceId"]))
         for entry in record["prvDiaForcedSources"] or []:
             if _finite(entry["psfFlux"]):
-                expected.add((entry["band"], "fp", entry["midpointMjdTai"]))
+                expected.add((entry["band"], "fp", entry["midpointMjdTai"], None))
         alert = parse_alert(record, "lsst")
         assert len(alert.photometry) == len(expected)
         origins = [p.origin for p in alert.photometry]
         assert origins.count("alert") == 1
         assert origins.count("forced") == len(record["prvDiaForcedSources"] or [])
-    assert sum(len(parse_alert(r, "lsst").photometry) for r in lsst_records) == 4061
+    # 4,061 exposures and bands, one of them with two detections (two diaSourceIds).
+    assert sum(len(parse_alert(r, "lsst").photometry) for r in lsst_records) == 4062
 
 
 def test_it_converts_ztf_magnitudes_to_signed_microjansky_point_by_point(ztf_records):
@@ -106,17 +108,17 @@ def test_it_converts_lsst_nanojansky_to_microjansky_and_keeps_non_positive_fluxe
     non_positive = 0
     for record in lsst_records:
         alert = parse_alert(record, "lsst")
-        points = {(p.origin, p.mjd, p.band): p for p in alert.photometry}
+        points = {(p.origin, p.mjd, p.band, p.alert_id): p for p in alert.photometry}
         sources = [("alert", record["diaSource"])]
         sources += [("history", s) for s in record["prvDiaSources"] or []]
         sources += [("forced", s) for s in record["prvDiaForcedSources"] or []]
         seen = set()
         for origin, source in sources:
-            identity = (origin, source["midpointMjdTai"], "lsst" + source["band"])
-            if identity in seen:
-                # One visit measured twice (reprocessed, new diaSourceId, same exposure):
-                # one measurement key, the first occurrence is kept.
-                continue
+            # Detections by their diaSourceId (two in one visit are two points), forced
+            # points by visit and band.
+            source_id = None if origin == "forced" else source["diaSourceId"]
+            identity = (origin, source["midpointMjdTai"], "lsst" + source["band"], source_id)
+            assert identity not in seen
             seen.add(identity)
             point = points[identity]
             assert point.instrument == "LSSTCam"
@@ -167,8 +169,13 @@ def test_it_makes_dedupe_keys_unique_within_an_alert_and_decodable(ztf_records, 
     for survey, records in (("ztf", ztf_records), ("lsst", lsst_records)):
         for record in records:
             points = parse_alert(record, survey).photometry
-            keys = [p.measurement_key for p in points]
+            keys = [(p.measurement_key, p.detection_id) for p in points]
             assert len(keys) == len(set(keys))
+            # A measurement key repeats only for detections told apart by their survey ids.
+            by_key = {}
+            for point in points:
+                by_key.setdefault(point.measurement_key, []).append(point.detection_id)
+            assert all(0 not in ids for ids in by_key.values() if len(ids) > 1)
             for point in points[:50]:
                 instrument, band, kind, mjd = describe_measurement_key(point.measurement_key)
                 assert (instrument, band) == (point.instrument, point.band)
