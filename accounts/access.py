@@ -22,9 +22,14 @@ from accounts.models import (
     UserRole,
 )
 
+# The one rule of seeing data: a group sees a target when it holds this permission on it.
+VIEW_TARGET_APP, VIEW_TARGET_CODENAME = "tom_targets", "view_target"
+
 
 def view_target_permission() -> Permission:
-    return Permission.objects.get(content_type__app_label="tom_targets", codename="view_target")
+    return Permission.objects.get(
+        content_type__app_label=VIEW_TARGET_APP, codename=VIEW_TARGET_CODENAME
+    )
 
 
 def is_approved(user) -> bool:
@@ -56,7 +61,7 @@ def _view_target_permission_id() -> Subquery:
     which keeps the semi-join a plain index probe instead of a join through auth tables."""
     return Subquery(
         Permission.objects.filter(
-            content_type__app_label="tom_targets", codename="view_target"
+            content_type__app_label=VIEW_TARGET_APP, codename=VIEW_TARGET_CODENAME
         ).values("id")[:1]
     )
 
@@ -96,6 +101,34 @@ def can_view_target(user, target: Target | int) -> bool:
     return visible_targets(user, Target.objects.filter(pk=target_id)).exists()
 
 
+def target_for(user, *, name: str | None = None, pk: int | str | None = None) -> Target:
+    """The target called ``name`` (or with id ``pk``) if one of the user's groups may see it.
+
+    Raises ``Http404`` otherwise — the same answer for a target that does not exist, one of
+    another group, and an id that is not an id — so a refusal never confirms existence.
+    """
+    from django.http import Http404
+
+    if (name is None) == (pk is None):
+        raise TypeError("target_for takes exactly one of name= or pk=")
+    if pk is not None:
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise Http404("no such target") from None
+        if not -(2**63) <= pk < 2**63:
+            raise Http404("no such target")
+        queryset = Target.objects.filter(pk=pk)
+    else:
+        if not isinstance(name, str) or "\x00" in name or len(name) > 200:
+            raise Http404("no such target")
+        queryset = Target.objects.filter(name=name)
+    target = visible_targets(user, queryset).first()
+    if target is None:
+        raise Http404("no such target")
+    return target
+
+
 def groups_of(user) -> QuerySet[Group]:
     """Groups the user belongs to (every group for a super admin)."""
     if is_super_admin(user):
@@ -103,12 +136,33 @@ def groups_of(user) -> QuerySet[Group]:
     return Group.objects.filter(id__in=user_group_ids(user))
 
 
-def owning_groups(target: Target) -> QuerySet[Group]:
+def owning_groups(target: Target | int) -> QuerySet[Group]:
     """Groups a target belongs to (holding view_target on it)."""
     return Group.objects.filter(
-        targetgroupobjectpermission__content_object=target,
-        targetgroupobjectpermission__permission__codename="view_target",
-    ).distinct()
+        id__in=TargetGroupObjectPermission.objects.filter(
+            content_object=target, permission_id=_view_target_permission_id()
+        ).values("group_id")
+    )
+
+
+def groups_seeing(user, target: Target | int) -> QuerySet[Group]:
+    """The user's groups among those owning the target."""
+    return owning_groups(target).filter(id__in=user_group_ids(user))
+
+
+def grant_view(target: Target, group_ids) -> None:
+    """Make the groups ``group_ids`` owners of ``target`` (one permission row each; no check:
+    callers decide who may, see ``accounts.services``)."""
+    permission = view_target_permission()
+    TargetGroupObjectPermission.objects.bulk_create(
+        [
+            TargetGroupObjectPermission(
+                group_id=getattr(group, "pk", group), permission=permission, content_object=target
+            )
+            for group in group_ids
+        ],
+        ignore_conflicts=True,
+    )
 
 
 # --------------------------------------------------------------------------- roles and ACLs
@@ -189,6 +243,25 @@ def may_share(user, target: Target) -> bool:
     return can_view_target(user, target) and (
         has_acl(user, acl.UPLOAD_DATA) or has_acl(user, acl.MANAGE_SOURCES)
     )
+
+
+def may_scan(user) -> bool:
+    """Save, unsave, reject and unreject sources: any role that may write (not View only)."""
+    return has_acl(user, acl.ANNOTATE) or has_acl(user, acl.MANAGE_SOURCES)
+
+
+def is_sitewide(group: Group | int) -> bool:
+    """The group every approved user is in: adding a target to it publishes the target."""
+    if isinstance(group, Group):
+        return group.name == sitewide_group_name()
+    return Group.objects.filter(pk=group, name=sitewide_group_name()).exists()
+
+
+def may_add_groups(user, target: Target, group_ids) -> bool:
+    """Adding ``group_ids`` to a target: the sitewide group follows the publishing rule."""
+    if any(is_sitewide(group) for group in group_ids):
+        return may_publish(user, target)
+    return True
 
 
 def may_publish(user, target: Target) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -20,15 +20,15 @@ from accounts.models import (
     JoinRequest,
     Notification,
     PublicLink,
-    TargetGroupObjectPermission,
     UserRole,
 )
+from accounts.refusals import Forbidden
 
 security_logger = logging.getLogger("accounts.security")
 
 
-class AccessDenied(Exception):
-    """The acting user may not do this (views turn it into 403/404)."""
+class AccessDenied(Forbidden):
+    """The acting user may not do this (403, see ``accounts.refusals``)."""
 
 
 # --------------------------------------------------------------------------- roles, ACLs
@@ -217,10 +217,6 @@ def revoke_api_token(user) -> bool:
 # --------------------------------------------------------------------------- sharing
 
 
-def _view_target_permission() -> Permission:
-    return access.view_target_permission()
-
-
 def share_target(user, target: Target, groups: QuerySet[Group] | list[Group]) -> list[Group]:
     """Add groups to a target (no copy of the data: one permission row per group).
 
@@ -228,30 +224,21 @@ def share_target(user, target: Target, groups: QuerySet[Group] | list[Group]) ->
     """
     if not access.may_share(user, target):
         raise AccessDenied("you may not share this target")
-    permission = _view_target_permission()
     already = set(access.owning_groups(target).values_list("id", flat=True))
     added = [group for group in groups if group.pk not in already]
-    TargetGroupObjectPermission.objects.bulk_create(
-        [
-            TargetGroupObjectPermission(group=group, permission=permission, content_object=target)
-            for group in added
-        ],
-        ignore_conflicts=True,
-    )
+    if not access.may_add_groups(user, target, added):
+        raise AccessDenied(
+            "sharing with the sitewide group publishes the target: only those who may "
+            "publish it may do that"
+        )
+    access.grant_view(target, added)
     security_logger.info("target %s shared with %s by %s", target.pk, [g.name for g in added], user)
     return added
 
 
 def assign_target_to_groups(target: Target, groups) -> None:
     """Make ``groups`` owners of ``target`` (ingest and uploads; no user check)."""
-    permission = _view_target_permission()
-    TargetGroupObjectPermission.objects.bulk_create(
-        [
-            TargetGroupObjectPermission(group=group, permission=permission, content_object=target)
-            for group in groups
-        ],
-        ignore_conflicts=True,
-    )
+    access.grant_view(target, groups)
 
 
 # --------------------------------------------------------------------------- public links

@@ -16,14 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
-from tom_targets.models import Target
 
 from accounts import access, acl, services
 from accounts.models import GroupAdministrator, JoinRequest, Notification, PublicLink
-
-
-def _visible_target_or_404(user, pk: int) -> Target:
-    return get_object_or_404(access.visible_targets(user), pk=pk)
 
 
 def _member_group_or_404(user, pk: int) -> Group:
@@ -237,7 +232,7 @@ def join_request_decide(request: HttpRequest, pk: int, request_pk: int) -> HttpR
 @login_required
 def target_access(request: HttpRequest, pk: int) -> HttpResponse:
     """Which groups own a target, "Share with" more, and its public links."""
-    target = _visible_target_or_404(request.user, pk)
+    target = access.target_for(request.user, pk=pk)
     if request.method == "POST":
         try:
             wanted = Group.objects.filter(pk__in=request.POST.getlist("groups"))
@@ -269,7 +264,7 @@ def target_access(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def public_link_create(request: HttpRequest, pk: int) -> HttpResponse:
-    target = _visible_target_or_404(request.user, pk)
+    target = access.target_for(request.user, pk=pk)
     try:
         link = services.publish_target(request.user, target)
     except services.AccessDenied as error:

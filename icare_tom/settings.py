@@ -58,7 +58,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    *TOMTOOLKIT_MIDDLEWARE,
+    # TOM Toolkit's Raise403Middleware sent every 403 (CSRF failures included) to the login
+    # page; ours does that only for visitors not signed in (accounts.refusals).
+    (
+        "accounts.refusals.RefusalMiddleware"
+        if name == "tom_common.middleware.Raise403Middleware"
+        else name
+    )
+    for name in TOMTOOLKIT_MIDDLEWARE
+]
+MIDDLEWARE += [
     # target-scoped TOM Toolkit URLs answer 404 for targets the user may not see
     "accounts.middleware.TargetAccessMiddleware",
 ]
@@ -74,6 +83,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "accounts.middleware.APITokenMiddleware",
 )
+CSRF_FAILURE_VIEW = "accounts.refusals.csrf_failure"
 ROOT_URLCONF = "icare_tom.urls"
 WSGI_APPLICATION = "icare_tom.wsgi.application"
 ASGI_APPLICATION = "icare_tom.asgi.application"
@@ -263,6 +273,8 @@ HOOKS = {
 AUTO_THUMBNAILS = False
 THUMBNAIL_MAX_SIZE = (0, 0)
 THUMBNAIL_DEFAULT_SIZE = (200, 200)
+# TOM's django_comments are not group-scoped; comments are ours (sources.Comment).
+COMMENTS_ENABLED = False
 HINTS_ENABLED = False
 HINT_LEVEL = 20
 PLOTLY_THEME = "plotly_white"
@@ -278,6 +290,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # refusals (accounts.refusals.Refused) answered with their status, in one place
+    "EXCEPTION_HANDLER": "accounts.refusals.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
 }

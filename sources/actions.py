@@ -9,13 +9,19 @@ import re
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from tom_targets.models import Target
 
 from accounts import acl
-from accounts.access import groups_of, has_acl, view_target_permission, visible_targets
-from accounts.models import TargetGroupObjectPermission
+from accounts.access import (
+    grant_view,
+    groups_of,
+    groups_seeing,
+    has_acl,
+    may_add_groups,
+    may_scan,
+)
+from accounts.refusals import Forbidden, Refused
 from sources.models import (
     Candidate,
     Classification,
@@ -30,33 +36,40 @@ from sources.models import (
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 
-class ActionRefused(ValueError):
-    """The user may not do this (e.g. save to a group they are not in); say why."""
+class ActionRefused(Refused):
+    """The request cannot be done as asked (400); the message says why."""
 
 
-def visible_target_or_404(user, name: str) -> Target:
-    """The target called ``name`` if one of the user's groups may see it, else 404."""
-    target = visible_targets(user, Target.objects.filter(name=name)).first()
-    if target is None:
-        raise Http404("no such source")
-    return target
+class ActionForbidden(ActionRefused, Forbidden):
+    """The user may not do this (403): a group they are not in, a role without the ACL."""
 
 
 def require_acl(user, name: str) -> None:
     """Refuse unless the user's roles or grants carry the ACL ``name`` (see accounts.acl)."""
     if not has_acl(user, name):
-        raise ActionRefused(f"your role does not allow this (needs the {name!r} permission)")
+        raise ActionForbidden(f"your role does not allow this (needs the {name!r} permission)")
 
 
 def my_group_ids(user) -> set[int]:
     return set(groups_of(user).values_list("id", flat=True))
 
 
+def require_scanner(user) -> None:
+    """Saving and rejecting change what every member of a group sees: not for View only."""
+    if not may_scan(user):
+        raise ActionForbidden("your role does not allow saving or rejecting sources")
+
+
 def _checked_groups(user, group_ids) -> list[int]:
-    requested = {int(g) for g in group_ids}
+    try:
+        requested = {int(g) for g in group_ids}
+    except (TypeError, ValueError):
+        raise ActionRefused("group ids must be integers") from None
+    if any(not 0 < g < 2**63 for g in requested):
+        raise ActionRefused("no such group")
     foreign = requested - my_group_ids(user)
     if foreign:
-        raise ActionRefused(f"you are not a member of group(s) {sorted(foreign)}")
+        raise ActionForbidden(f"you are not a member of group(s) {sorted(foreign)}")
     if not requested:
         raise ActionRefused("choose at least one group")
     return sorted(requested)
@@ -76,8 +89,15 @@ def passed_groups(user, target: Target) -> list[int]:
 @transaction.atomic
 def save_source(user, target: Target, group_ids=None) -> list[SavedSource]:
     """Save ``target`` to ``group_ids`` (default: the groups whose filters it passed).
-    Already-saved groups are left as they are; the groups get view permission on it."""
+    Already-saved groups are left as they are; the groups get view permission on it.
+    Saving to the sitewide group publishes the target, so it needs the publishing right."""
+    require_scanner(user)
     groups = _checked_groups(user, passed_groups(user, target) if group_ids is None else group_ids)
+    if not may_add_groups(user, target, groups):
+        raise ActionForbidden(
+            "saving to the sitewide group publishes the source: only those who may publish "
+            "it may do that"
+        )
     already = set(
         SavedSource.objects.filter(
             target=target, group_id__in=groups, unsaved_at__isnull=True
@@ -88,11 +108,7 @@ def save_source(user, target: Target, group_ids=None) -> list[SavedSource]:
         for g in groups
         if g not in already
     ]
-    permission = view_target_permission()
-    for g in groups:
-        TargetGroupObjectPermission.objects.get_or_create(
-            group_id=g, permission=permission, content_object=target
-        )
+    grant_view(target, groups)
     return created
 
 
@@ -100,6 +116,7 @@ def save_source(user, target: Target, group_ids=None) -> list[SavedSource]:
 def unsave_source(user, target: Target, group_ids=None) -> int:
     """Close the active saves of ``target`` in ``group_ids`` (default: all the user's
     groups). The rows stay as history. Returns how many were closed."""
+    require_scanner(user)
     groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
     return SavedSource.objects.filter(
         target=target, group_id__in=groups, unsaved_at__isnull=True
@@ -113,6 +130,7 @@ def reject_source(user, target: Target, group_ids=None) -> list[Rejection]:
     user's groups when it passed none)."""
     if group_ids is None:
         group_ids = passed_groups(user, target) or my_group_ids(user)
+    require_scanner(user)
     groups = _checked_groups(user, group_ids)
     already = set(
         Rejection.objects.active()
@@ -128,6 +146,7 @@ def reject_source(user, target: Target, group_ids=None) -> list[Rejection]:
 
 @transaction.atomic
 def undo_rejection(user, target: Target, group_ids=None) -> int:
+    require_scanner(user)
     groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
     return (
         Rejection.objects.active()
@@ -189,13 +208,7 @@ def vote(user, classification: Classification, value: int) -> ClassificationVote
 
 
 def _groups_seeing(user, target: Target) -> list[int]:
-    return list(
-        TargetGroupObjectPermission.objects.filter(
-            content_object=target,
-            permission__codename="view_target",
-            group_id__in=my_group_ids(user),
-        ).values_list("group_id", flat=True)
-    )
+    return list(groups_seeing(user, target).values_list("id", flat=True))
 
 
 def mentioned_users(text: str) -> QuerySet:

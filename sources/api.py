@@ -5,11 +5,11 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import groups_of
+from accounts.access import groups_of, target_for
 from sources import actions
 from sources.models import SavedSource
 from sources.queries import QueueError, QueueForm, scanning_page
@@ -45,21 +45,6 @@ def _queue_parameters() -> list[OpenApiParameter]:
             )
         )
     return parameters
-
-
-def _refused(error: actions.ActionRefused):
-    return (
-        PermissionDenied(str(error))
-        if "not a member" in str(error)
-        else ValidationError({"detail": str(error)})
-    )
-
-
-def _target(user, name: str):
-    try:
-        return actions.visible_target_or_404(user, name)
-    except Exception as error:  # Http404 → DRF's 404
-        raise NotFound("no such source") from error
 
 
 def _active_group_ids(user, target) -> list[int]:
@@ -119,13 +104,8 @@ class SourceSave(APIView):
     def post(self, request):
         payload = SaveRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        target = _target(request.user, payload.validated_data["name"])
-        try:
-            created = actions.save_source(
-                request.user, target, payload.validated_data.get("group_ids")
-            )
-        except actions.ActionRefused as error:
-            raise _refused(error) from error
+        target = target_for(request.user, name=payload.validated_data["name"])
+        created = actions.save_source(request.user, target, payload.validated_data.get("group_ids"))
         data = {
             "name": target.name,
             "saved_group_ids": _active_group_ids(request.user, target),
@@ -152,16 +132,13 @@ class SourceUnsave(APIView):
         responses={200: UnsaveResponseSerializer, 403: None, 404: None},
     )
     def delete(self, request, name: str):
-        target = _target(request.user, name)
+        target = target_for(request.user, name=name)
         raw = [p for value in request.query_params.getlist("group_ids") for p in value.split(",")]
         try:
             group_ids = [int(g) for g in raw if g.strip()] or None
         except ValueError as error:
             raise ValidationError({"group_ids": "integers expected"}) from error
-        try:
-            closed = actions.unsave_source(request.user, target, group_ids)
-        except actions.ActionRefused as error:
-            raise _refused(error) from error
+        closed = actions.unsave_source(request.user, target, group_ids)
         data = {
             "name": target.name,
             "unsaved": closed,

@@ -7,9 +7,7 @@ user may not see answers 404 exactly like a target that does not exist.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -59,22 +57,13 @@ class PhotometryPointSerializer(serializers.Serializer):
     alert_id = serializers.IntegerField(allow_null=True)
 
 
-def visible_target_or_404(user, name: str) -> Target:
-    """The target called ``name`` if one of the user's groups may see it, else 404."""
-    return get_object_or_404(access.visible_targets(user), name=name)
-
-
 def object_summary(user, target: Target) -> dict:
     """A target as the object API shows it to ``user`` (only the user's groups listed)."""
     user_groups = access.groups_of(user)
     # The groups holding view_target on the target, among the user's own groups.
     groups = (
-        Group.objects.filter(
-            targetgroupobjectpermission__content_object=target,
-            targetgroupobjectpermission__permission__codename="view_target",
-            id__in=user_groups.values("id"),
-        )
-        .distinct()
+        access.owning_groups(target)
+        .filter(id__in=user_groups.values("id"))
         .order_by("name")
         .values_list("name", flat=True)
     )
@@ -148,7 +137,7 @@ class ObjectView(APIView):
 
     @extend_schema(responses=ObjectSerializer)
     def get(self, request, name: str):
-        target = visible_target_or_404(request.user, name)
+        target = access.target_for(request.user, name=name)
         return Response(ObjectSerializer(object_summary(request.user, target)).data)
 
 
@@ -157,6 +146,6 @@ class ObjectPhotometryView(APIView):
 
     @extend_schema(responses=PhotometryPointSerializer(many=True))
     def get(self, request, name: str):
-        target = visible_target_or_404(request.user, name)
+        target = access.target_for(request.user, name=name)
         include_rejected = request.query_params.get("rejected") == "1"
         return Response(photometry_points(target, request.user, include_rejected))

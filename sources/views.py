@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import groups_of, visible_to
+from accounts.access import groups_of, target_for, visible_to
 from sources import actions
 from sources.cards import render_actions, render_card
 from sources.lightcurves import band_legend, plotly_traces
@@ -164,13 +164,13 @@ def _card_actions(request: HttpRequest, target, message: str | None = None) -> H
 
 
 def _source_action(request: HttpRequest, name: str, action) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = target_for(request.user, name=name)
     message = None
     status = 200
     try:
         action(request.user, target, _group_ids(request))
     except actions.ActionRefused as refused:
-        message, status = str(refused), 400
+        message, status = str(refused), refused.status
     if request.headers.get("HX-Request"):
         response = _card_actions(request, target, message)
         response.status_code = status
@@ -212,7 +212,7 @@ def unreject(request: HttpRequest, name: str) -> HttpResponse:
 def source(request: HttpRequest, name: str) -> HttpResponse:
     """Everything known about one source that the user's groups may see."""
     user = request.user
-    target = actions.visible_target_or_404(user, name)
+    target = target_for(user, name=name)
     my_groups = list(groups_of(user).order_by("name"))
     my_ids = [g.id for g in my_groups]
 
@@ -330,7 +330,7 @@ def _raw_alert_url(alert_id: int) -> str | None:
 @login_required
 @require_GET
 def photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = target_for(request.user, name=name)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{target.name}_photometry.csv"'
     writer = csv.writer(response)
@@ -373,7 +373,7 @@ def _redirect_to_source(request: HttpRequest, target, error: str | None = None) 
 @login_required
 @require_POST
 def add_classification(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = target_for(request.user, name=name)
     taxonomy_id, _, label = request.POST.get("label", "").partition(":")
     taxonomy = Taxonomy.objects.filter(id=taxonomy_id).first() if taxonomy_id.isdigit() else None
     if taxonomy is None:
@@ -403,7 +403,7 @@ def vote(request: HttpRequest, classification_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_comment(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = target_for(request.user, name=name)
     try:
         actions.add_comment(request.user, target, request.POST.get("text", ""), _group_ids(request))
     except actions.ActionRefused as error:
@@ -414,7 +414,7 @@ def add_comment(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def add_tag(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = target_for(request.user, name=name)
     try:
         group_id = int(request.POST.get("group", ""))
         actions.add_tag(request.user, target, group_id, request.POST.get("name", ""))
