@@ -80,7 +80,6 @@ def rule_for(name: str, policy: dict[str, Rule]) -> Rule | None:
 
 def _guarded(callback, rule: Rule):
     if rule.redirect_to is not None:
-
         # Keeps the replaced view's attributes (view_class…): tests and the schema still
         # know which TOM view the URL stands for.
         @functools.wraps(callback)

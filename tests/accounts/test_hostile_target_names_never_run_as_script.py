@@ -31,6 +31,7 @@ def test_it_escapes_a_hostile_name_on_the_pages_of_group_a(alice, viewer, group_
         client = client_for(user)
         listing = client.get("/targets/", follow=True)
         assert listing.status_code == 200
+        assert not unescaped(listing)
         for url in (
             f"/targets/{target.pk}/",
             f"/targets/{target.pk}/access/",

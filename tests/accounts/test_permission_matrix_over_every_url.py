@@ -15,6 +15,7 @@ from tom_targets.models import Target
 
 from accounts import services
 from accounts.models import TargetGroupObjectPermission
+from tests.accounts.attack import client_for
 from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME
 from tests.accounts.url_walk import WalkedPattern, build_url, walk
 
@@ -80,20 +81,8 @@ def _ours(callback) -> bool:
     return view.__module__.split(".")[0] in OUR_APPS
 
 
-_HANDLER = None
-
-
 def _client(user=None) -> Client:
-    """A client sharing one request handler: building the middleware chain (WhiteNoise scans
-    every static file) for each of thousands of requests was most of the walk's time."""
-    global _HANDLER
-    client = Client(raise_request_exception=False)
-    if _HANDLER is None:
-        _HANDLER = client.handler
-    client.handler = _HANDLER
-    if user is not None:
-        client.force_login(user)
-    return client
+    return client_for(user)
 
 
 @pytest.fixture
