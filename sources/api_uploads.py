@@ -3,6 +3,7 @@ point validation (``POST /api/photometry/validation``)."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -21,10 +22,10 @@ def refused(exc: UploadError) -> Response:
 def visible_target(user, name):
     if not isinstance(name, str) or not name or len(name) > 200:
         raise UploadError("target must be a name")
-    target = access.visible_targets(user).filter(name=name).first()
-    if target is None:
-        raise UploadError("no such target", status=404)
-    return target
+    try:
+        return access.target_for(user, name=name)
+    except Http404:
+        raise UploadError("no such target", status=404) from None
 
 
 class PointSerializer(serializers.Serializer):

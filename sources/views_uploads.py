@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import access, acl
-from sources import actions, uploads
+from sources import uploads
 from sources.models import Photometry
 from sources.uploads import UploadError
 
@@ -31,7 +31,7 @@ def _refused(request: HttpRequest, target, what: str, exc: UploadError) -> HttpR
 @login_required
 @require_POST
 def upload_photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = access.target_for(request.user, name=name)
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -58,7 +58,7 @@ def upload_photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
 def upload_spectrum(request: HttpRequest, name: str) -> HttpResponse:
     from sources.api_uploads import observed_at_of, parse_spectrum_request
 
-    target = actions.visible_target_or_404(request.user, name)
+    target = access.target_for(request.user, name=name)
     try:
         uploads.check_may_upload(request.user, target)
         groups = uploads.upload_groups(request.user, target, request.POST.getlist("group_ids"))
@@ -79,7 +79,7 @@ def upload_spectrum(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def validate_photometry(request: HttpRequest, name: str) -> HttpResponse:
-    target = actions.visible_target_or_404(request.user, name)
+    target = access.target_for(request.user, name=name)
     try:
         n = uploads.validate_points(
             request.user, target, request.POST.getlist("key"), request.POST.get("status", ""),
