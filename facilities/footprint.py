@@ -168,10 +168,13 @@ def _shape_mocs(shape: Shape, ra: np.ndarray, dec: np.ndarray, depth: int) -> li
         cra, cdec = (ra, dec) if (x, y) == (0.0, 0.0) else _offset_centres(ra, dec, x, y)
         return list(
             MOC.from_cones(
-                lon=cra * u.deg, lat=cdec * u.deg, radius=r * u.deg, max_depth=depth,
+                lon=cra * u.deg,
+                lat=cdec * u.deg,
+                radius=r * u.deg,
+                max_depth=depth,
                 n_threads=1,
             )
-        )  # fmt: skip
+        )
     pts = np.asarray(shape.params, dtype=np.float64)
     vertices = []
     for ra0, dec0 in zip(ra.tolist(), dec.tolist(), strict=True):

@@ -40,13 +40,27 @@ MAX_FIELDS = 50_000
 DEFAULT_GRID_MAX_FIELDS = 20_000
 
 TELESCOPE_KEYS = (
-    "name", "nickname", "latitude", "longitude", "elevation", "aperture", "robotic",
-    "fixed_location", "source",
-)  # fmt: skip
+    "name",
+    "nickname",
+    "latitude",
+    "longitude",
+    "elevation",
+    "aperture",
+    "robotic",
+    "fixed_location",
+    "source",
+)
 INSTRUMENT_KEYS = (
-    "name", "kind", "filters", "footprint", "readout", "overhead_per_exposure",
-    "filter_change_time", "slew_rate", "source",
-)  # fmt: skip
+    "name",
+    "kind",
+    "filters",
+    "footprint",
+    "readout",
+    "overhead_per_exposure",
+    "filter_change_time",
+    "slew_rate",
+    "source",
+)
 
 
 class ConfigError(ValueError):
@@ -133,8 +147,10 @@ def field_centres(
                 f"field file {spec['file']} not found (set ICARE_SHARED_DATA or --fields-file)"
             )
         id_col, ra_col, dec_col = (
-            spec.get("id_column", "ID"), spec.get("ra_column", "RA"), spec.get("dec_column", "Dec")
-        )  # fmt: skip
+            spec.get("id_column", "ID"),
+            spec.get("ra_column", "RA"),
+            spec.get("dec_column", "Dec"),
+        )
         ids, ras, decs = [], [], []
         with path.open(newline="") as fh:
             for lineno, row in enumerate(csv.DictReader(fh), start=2):

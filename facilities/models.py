@@ -120,9 +120,12 @@ class Allocation(models.Model):
     )
     credentials_encrypted = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -222,9 +225,12 @@ class FacilityExchange(models.Model):
     request = models.ForeignKey(FollowupRequest, on_delete=models.CASCADE, related_name="exchanges")
     action = models.CharField(max_length=40, help_text="submit, update, status, cancel, data, …")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     robot_token = models.ForeignKey(
         RobotToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -105,9 +105,16 @@ def may_administer(user, allocation: Allocation) -> bool:
 
 
 def record_exchange(
-    request: FollowupRequest, action: str, exchange: Exchange | None = None, *, user=None,
-    robot_token: RobotToken | None = None, ok: bool = True, sent=None, received=None,
-) -> FacilityExchange:  # fmt: skip
+    request: FollowupRequest,
+    action: str,
+    exchange: Exchange | None = None,
+    *,
+    user=None,
+    robot_token: RobotToken | None = None,
+    ok: bool = True,
+    sent=None,
+    received=None,
+) -> FacilityExchange:
     return FacilityExchange.objects.create(
         request=request,
         action=action,
@@ -407,3 +414,98 @@ def robot_spectrum(token: RobotToken, request: FollowupRequest, parsed, observed
         received={"spectrum": spectrum.pk},
     )
     return spectrum
+
+
+# --------------------------------------------------------------------------- polling
+
+
+def poll_request(request: FollowupRequest) -> FollowupRequest:
+    """Ask a robotic facility for the request's status (and, once completed, its data
+    products). A facility that errors leaves the status as it was; the error is recorded."""
+    plugin = plugin_for(request.allocation)
+    if (
+        getattr(plugin, "pushes_status", True)
+        or request.is_final
+        or not request.record.observation_id
+    ):
+        return request
+    try:
+        exchange = plugin.poll_followup(request)
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
+        record_exchange(request, "status", ok=False, received={"error": message})
+        return request
+    record_exchange(request, "status", exchange)
+    if exchange.status and (
+        exchange.status != request.status or exchange.message != request.message
+    ):
+        set_status(request, exchange.status, exchange.message)
+    frames = exchange.received.get("frames") or []
+    if exchange.status == FollowupRequest.COMPLETED and frames:
+        save_frames(request, frames)
+    return request
+
+
+def save_frames(request: FollowupRequest, frames: list[dict]) -> int:
+    """Download the facility's frames into TOM data products of the request's record."""
+    from django.core.files.base import ContentFile
+    from tom_dataproducts.models import DataProduct
+
+    from facilities import http
+
+    saved = 0
+    for frame in frames:
+        product_id = str(frame.get("id"))
+        if DataProduct.objects.filter(product_id=product_id).exists():
+            continue
+        filename = str(frame.get("filename") or f"{product_id}.fits").replace("/", "_")[:200]
+        try:
+            content = http.request("GET", str(frame.get("url") or "")).content
+        except Exception as exc:
+            record_exchange(
+                request,
+                "data",
+                ok=False,
+                sent={"frame": product_id},
+                received={"error": str(exc)[:MAX_MESSAGE]},
+            )
+            continue
+        product = DataProduct.objects.create(
+            product_id=product_id,
+            target=request.target,
+            observation_record=request.record,
+            data_product_type="fits_file",
+        )
+        product.data.save(filename, ContentFile(content))
+        record_exchange(
+            request,
+            "data",
+            sent={"frame": product_id},
+            received={"filename": filename, "bytes": len(content)},
+        )
+        saved += 1
+    return saved
+
+
+def poll_robotic_requests(limit: int = 500) -> int:
+    """Poll every unfinished request of facilities that do not push their status."""
+    from tom_observations.facility import get_service_class
+
+    from facilities.plugins import facility_names
+
+    polled = [
+        name
+        for name in facility_names()
+        if not getattr(get_service_class(name), "pushes_status", True)
+    ]
+    requests = (
+        FollowupRequest.objects.filter(allocation__facility__in=polled)
+        .exclude(status__in=FollowupRequest.FINAL)
+        .select_related("allocation__instrument", "allocation__group", "target", "record")
+        .order_by("updated")[:limit]
+    )
+    n = 0
+    for request in requests:
+        poll_request(request)
+        n += 1
+    return n

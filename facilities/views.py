@@ -19,11 +19,17 @@ from facilities.models import FollowupRequest, Telescope
 from facilities.services import Refused
 
 SORTS = {
-    "created": "created", "-created": "-created", "status": "status", "-status": "-status",
-    "priority": "priority", "-priority": "-priority", "target": "target__name",
-    "-target": "-target__name", "telescope": "allocation__instrument__telescope__nickname",
+    "created": "created",
+    "-created": "-created",
+    "status": "status",
+    "-status": "-status",
+    "priority": "priority",
+    "-priority": "-priority",
+    "target": "target__name",
+    "-target": "-target__name",
+    "telescope": "allocation__instrument__telescope__nickname",
     "-telescope": "-allocation__instrument__telescope__nickname",
-}  # fmt: skip
+}
 MAX_ROWS = 2000
 
 
@@ -59,20 +65,52 @@ def followup_queue(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="followup.csv"'
         writer = csv.writer(response)
-        writer.writerow(["id", "target", "ra_deg", "dec_deg", "telescope", "instrument",
-                         "facility", "group", "requester", "status", "priority", "filters",
-                         "exposure_time_s", "exposure_count", "start_utc", "end_utc",
-                         "message", "created_utc"])  # fmt: skip
+        writer.writerow(
+            [
+                "id",
+                "target",
+                "ra_deg",
+                "dec_deg",
+                "telescope",
+                "instrument",
+                "facility",
+                "group",
+                "requester",
+                "status",
+                "priority",
+                "filters",
+                "exposure_time_s",
+                "exposure_count",
+                "start_utc",
+                "end_utc",
+                "message",
+                "created_utc",
+            ]
+        )
         for r in rows:
             p = r.parameters
-            writer.writerow([
-                r.pk, r.target.name, r.target.ra, r.target.dec,
-                r.allocation.instrument.telescope.nickname, r.allocation.instrument.name,
-                r.allocation.facility, r.allocation.group.name,
-                r.requester.username if r.requester else "", r.status, r.priority,
-                " ".join(p.get("filters", [])), p.get("exposure_time"), p.get("exposure_count"),
-                p.get("start"), p.get("end"), r.message, r.created.isoformat(),
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    r.pk,
+                    r.target.name,
+                    r.target.ra,
+                    r.target.dec,
+                    r.allocation.instrument.telescope.nickname,
+                    r.allocation.instrument.name,
+                    r.allocation.facility,
+                    r.allocation.group.name,
+                    r.requester.username if r.requester else "",
+                    r.status,
+                    r.priority,
+                    " ".join(p.get("filters", [])),
+                    p.get("exposure_time"),
+                    p.get("exposure_count"),
+                    p.get("start"),
+                    p.get("end"),
+                    r.message,
+                    r.created.isoformat(),
+                ]
+            )
         return response
     allocations = services.visible_allocations(request.user).order_by("id")
     context = {

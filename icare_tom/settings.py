@@ -140,6 +140,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Match new candidates against events still inside their time window (gcn).
     "gcn-crossmatch-active-events": {"task": "gcn.crossmatch_active_events", "schedule": 60},
+    # Ask robotic facilities (LCO) how their follow-up requests are doing (facilities).
+    "facilities-poll-robotic-requests": {
+        "task": "facilities.poll_robotic_requests",
+        "schedule": env.int("FACILITY_POLL_INTERVAL_S", default=300, minimum=10),
+    },
     # Fetch sky maps that notices announced by URL (gcn).
     "gcn-retry-pending-skymaps": {"task": "gcn.retry_pending_skymaps", "schedule": 60},
 }
@@ -175,6 +180,11 @@ SLACK_WEBHOOK_PREFIXES = env.list(
 SITE_URL = env.str("SITE_URL", "http://localhost:8000")
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5, minimum=1)
 NOTIFICATIONS_CLAIM_LEASE_S = env.int("NOTIFICATIONS_CLAIM_LEASE_S", default=300, minimum=1)
+
+# --------------------------------------------------------------------------- follow-up
+
+# Every HTTP call to a facility (LCO) gives up after this many seconds.
+FACILITY_HTTP_TIMEOUT_S = env.int("FACILITY_HTTP_TIMEOUT_S", default=20, minimum=1)
 
 # --------------------------------------------------------------------------- auth
 

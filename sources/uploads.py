@@ -209,9 +209,14 @@ def _copy_into_temp(cursor, temp: str, columns: list[str], rows) -> None:
 
 
 def store_photometry(
-    target: Target, points: list[CleanPoint], *, instrument: str, groups: list[Group],
-    owner, origin: str,
-) -> int:  # fmt: skip
+    target: Target,
+    points: list[CleanPoint],
+    *,
+    instrument: str,
+    groups: list[Group],
+    owner,
+    origin: str,
+) -> int:
     """Write the points (a repeated point replaces the earlier upload) and their groups, in
     one transaction, set-based; returns how many distinct points were stored."""
     if not instrument or len(instrument) > 40:
@@ -496,9 +501,16 @@ def parse_spectrum_file(data: bytes, filename: str = "") -> ParsedSpectrum:
 
 
 def store_spectrum(
-    target: Target, spectrum: ParsedSpectrum, *, instrument: str, observed_at: datetime,
-    groups: list[Group], owner, origin: str = "upload", label: str = "",
-) -> Spectrum:  # fmt: skip
+    target: Target,
+    spectrum: ParsedSpectrum,
+    *,
+    instrument: str,
+    observed_at: datetime,
+    groups: list[Group],
+    owner,
+    origin: str = "upload",
+    label: str = "",
+) -> Spectrum:
     if not instrument or len(instrument) > 120:
         raise UploadError("instrument must be 1-120 characters")
     with transaction.atomic():

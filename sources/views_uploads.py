@@ -43,10 +43,12 @@ def upload_photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
         except UnicodeDecodeError:
             raise UploadError("the file is not UTF-8 text") from None
         n = uploads.upload_photometry(
-            request.user, target, group_ids=request.POST.getlist("group_ids"),
+            request.user,
+            target,
+            group_ids=request.POST.getlist("group_ids"),
             instrument=request.POST.get("instrument", "").strip(),
             points=uploads.points_from_csv(text),
-        )  # fmt: skip
+        )
     except UploadError as exc:
         return _refused(request, target, "Photometry upload", exc)
     messages.success(request, f"{n} photometry points stored.")
@@ -66,10 +68,14 @@ def upload_spectrum(request: HttpRequest, name: str) -> HttpResponse:
             raise UploadError("choose a spectrum file")
         parsed = parse_spectrum_request(request.POST, request.FILES)
         uploads.store_spectrum(
-            target, parsed, instrument=request.POST.get("instrument", "").strip(),
-            observed_at=observed_at_of(request.POST.get("observed_at", "")), groups=groups,
-            owner=request.user, label=request.FILES["file"].name or "",
-        )  # fmt: skip
+            target,
+            parsed,
+            instrument=request.POST.get("instrument", "").strip(),
+            observed_at=observed_at_of(request.POST.get("observed_at", "")),
+            groups=groups,
+            owner=request.user,
+            label=request.FILES["file"].name or "",
+        )
     except UploadError as exc:
         return _refused(request, target, "Spectrum upload", exc)
     messages.success(request, "Spectrum stored.")
@@ -82,9 +88,12 @@ def validate_photometry(request: HttpRequest, name: str) -> HttpResponse:
     target = access.target_for(request.user, name=name)
     try:
         n = uploads.validate_points(
-            request.user, target, request.POST.getlist("key"), request.POST.get("status", ""),
+            request.user,
+            target,
+            request.POST.getlist("key"),
+            request.POST.get("status", ""),
             request.POST.get("reason", ""),
-        )  # fmt: skip
+        )
     except UploadError as exc:
         return _refused(request, target, "Validation", exc)
     messages.success(request, f"{n} points marked {request.POST.get('status')}.")
@@ -108,10 +117,18 @@ def data_panel_context(request: HttpRequest, target) -> dict | None:
     listed = rows if may_validate else rows.filter(origin__in=("upload", "followup"))
     points = list(
         listed.order_by("-measurement_key").values(
-            "measurement_key", "mjd", "band", "instrument", "mag", "magerr", "limiting_mag",
-            "flux", "fluxerr", "origin",
+            "measurement_key",
+            "mjd",
+            "band",
+            "instrument",
+            "mag",
+            "magerr",
+            "limiting_mag",
+            "flux",
+            "fluxerr",
+            "origin",
         )[:MAX_LISTED_POINTS]
-    )  # fmt: skip
+    )
     marks = uploads.validations_of(target)
     for p in points:
         mark = marks.get(p["measurement_key"])

@@ -22,6 +22,7 @@ from typing import Any
 PLUGIN_CLASSES = (
     "facilities.plugins.queue.QueueFacility",
     "facilities.plugins.message.MessageFacility",
+    "facilities.plugins.lco.AllocationLCOFacility",
 )
 
 

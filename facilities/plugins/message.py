@@ -1,5 +1,6 @@
 """The message facility (``Message``): a request goes to the telescope team as a formatted
-email through Django's mail settings (``EMAIL_URL``/``EMAIL_FROM``); the team answers by
+email through Django's mail, sent to the project's SMTP server (``EMAIL_URL``, as read by
+``notifications.delivery.smtp_config``; ``EMAIL_FROM``); the team answers by
 updating the request (queue API with the allocation's robot token, or the follow-up page).
 
 The allocation's credentials hold the recipients: ``{"email": "team@example.org, …"}``.
@@ -24,6 +25,30 @@ def recipients_of(allocation) -> list[str]:
     if len(addresses) > MAX_RECIPIENTS or any("@" not in a or "\n" in a for a in addresses):
         raise FacilityError("the allocation's recipient list is not a list of email addresses")
     return addresses
+
+
+def smtp_connection():
+    """A Django SMTP connection to the server named by ``EMAIL_URL``."""
+    from django.core.mail import get_connection
+
+    from notifications.delivery import smtp_config
+
+    try:
+        config = smtp_config()
+    except ValueError as exc:
+        raise FacilityError(str(exc)) from None
+    if config is None:
+        raise FacilityError("email is not configured (EMAIL_URL is unset)")
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host=config.host,
+        port=config.port,
+        username=config.username,
+        password=config.password,
+        use_ssl=config.use_ssl,
+        use_tls=config.use_tls,
+        timeout=float(getattr(settings, "FACILITY_HTTP_TIMEOUT_S", 20)),
+    )
 
 
 def format_request(request) -> tuple[str, str]:
@@ -68,7 +93,11 @@ class MessageFacility(BaseManualObservationFacility):
     def _send(self, request, subject: str, body: str) -> Exchange:
         to = recipients_of(self.allocation)
         message = EmailMessage(
-            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=to,
+            connection=smtp_connection(),
         )
         try:
             sent = message.send(fail_silently=False)

@@ -25,8 +25,10 @@ class QueueObservationForm(BaseRoboticObservationForm):
     comment = forms.CharField(required=False, max_length=2000)
 
     def layout(self):
-        return Layout(Div("filters", "exposure_time", "exposure_count", "priority"),
-                      Div("start", "end", "comment"))  # fmt: skip
+        return Layout(
+            Div("filters", "exposure_time", "exposure_count", "priority"),
+            Div("start", "end", "comment"),
+        )
 
 
 class QueueFacility(BaseRoboticObservationFacility):
