@@ -25,6 +25,7 @@ from tom_targets.models import Target
 
 from accounts import access
 from gcn.models import Galaxy, GcnEvent, Localization, LocalizationTile, SourceMatch
+from sources.models import TargetSummary
 
 DEFAULT_CUMPROB = 0.9
 _MJD_UNIX_EPOCH = 40587.0
@@ -51,6 +52,15 @@ def check_cumprob(cumprob: float) -> float:
 # --------------------------------------------------------------------------- sources
 
 _TILES = LocalizationTile._meta.db_table
+# Positions of sources are read from their app's summaries (order-29 HEALPix index).
+_SUMMARIES = TargetSummary._meta.db_table
+
+
+def _column(model, field: str) -> str:
+    return model._meta.get_field(field).column
+
+
+_HEALPIX = _column(TargetSummary, "healpix")
 
 
 def _islands_sql() -> str:
@@ -109,15 +119,17 @@ def _sources_query(loc: Localization, cumprob: float, window: bool) -> tuple[str
     if window:
         t0 = to_mjd(loc.event.trigger_time)
         before, after = window_days()
-        window_sql = "AND s.first_detection_mjd >= %s AND s.first_detection_mjd <= %s"
+        first = _column(TargetSummary, "first_detection_mjd")
+        window_sql = f"AND s.{first} >= %s AND s.{first} <= %s"
         params = [*params, t0 + before, t0 + after]
     # MATERIALIZED fences keep the plan "probe each island, then look up each hit's
     # tile": the planner's range-join estimates would otherwise scan every point.
     sql = f"""
         WITH islands AS MATERIALIZED ({island_sql}),
         hits AS MATERIALIZED (
-            SELECT s.target_id, s.healpix FROM islands i
-            JOIN sources_targetsummary s ON s.healpix >= i.lo AND s.healpix < i.hi {window_sql}
+            SELECT s.{_column(TargetSummary, "target")} AS target_id, s.{_HEALPIX} AS healpix
+            FROM islands i
+            JOIN {_SUMMARIES} s ON s.{_HEALPIX} >= i.lo AND s.{_HEALPIX} < i.hi {window_sql}
         )
         SELECT h.target_id, t.cumprob, t.probdensity
         FROM hits h CROSS JOIN LATERAL ({_tile_of("h.healpix")}) t

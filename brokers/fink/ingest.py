@@ -25,7 +25,7 @@ written in a sorted order so that two transactions lock targets in the same orde
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ import zstandard
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
+from accounts import bulk as accounts_bulk
 from brokers.fink.alert import NormalizedAlert
 from brokers.fink.bootstrap import DEFAULT_GROUP, FinkSetup, bootstrap
 from brokers.fink.pgcopy import CopyColumn, encode_copy
@@ -49,6 +50,9 @@ from brokers.fink.photometry import (
     PhotometryPoint,
     PhotometryTable,
 )
+from brokers.models import ArchivedAlert, QuarantinedAlert
+from icare_tom.bulk import column, columns, insert_new_rows, table
+from sources import bulk
 from sources.sky import healpix_index_order29
 
 __all__ = [
@@ -152,11 +156,7 @@ def _setup_for(survey: str, group_name: str, topics: set[str]) -> FinkSetup:
     setup = _SETUP_CACHE.get(key)
     if setup is not None and topics <= setup.filter_ids.keys():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM sources_filter WHERE id = ANY(%s)",
-                [[setup.filter_ids[t] for t in topics]],
-            )
-            if cursor.fetchone()[0] == len(topics):
+            if bulk.count_filters(cursor, [setup.filter_ids[t] for t in topics]) == len(topics):
                 return setup
     setup = bootstrap(survey, sorted(topics), group_name)
     _SETUP_CACHE[key] = setup
@@ -194,58 +194,10 @@ def ingest_batch(
     return report
 
 
-def _write_rows(types: list[str], rows: Iterable[tuple], copy: psycopg.Copy) -> None:
-    """Write ``rows`` (Python tuples of the binary ``types``) into an open COPY."""
-    copy.set_types(types)
-    write_row = copy.write_row
-    for row in rows:
-        write_row(row)
-
-
-def _insert_new_rows(
-    cursor, table: str, columns: list[str], types: list[str], rows: list[tuple], conflict: str
-) -> None:
-    """Insert rows believed new (candidates, cutouts, archive) straight into ``table`` by
-    binary COPY; if a concurrent consumer stored one meanwhile (unique violation), redo
-    it through a temp table with ``ON CONFLICT {conflict} DO NOTHING``.
-
-    Straight COPY writes each row once instead of twice (temp table, then table).
-    """
-    if not rows:
-        return
-    if not _copy_unless_present(cursor, table, columns, partial(_write_rows, types, rows)):
-        temp, names = f"ingest_{table}", ", ".join(columns)
-        # The COPY types (int4, int8, text, bytea, timestamptz, jsonb) are PostgreSQL's names.
-        definition = ", ".join(f"{n} {t}" for n, t in zip(columns, types, strict=True))
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({definition}) ON COMMIT DELETE ROWS"
-        )
-        # Emptied explicitly too: under an outer transaction (tests) no commit separates batches.
-        cursor.execute(f"TRUNCATE {temp}")
-        with cursor.copy(f"COPY {temp} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            _write_rows(types, rows, copy)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} "
-            f"ON CONFLICT {conflict} DO NOTHING"
-        )
-
-
-def _copy_unless_present(
-    cursor, table: str, columns: list[str], write: Callable[[psycopg.Copy], None]
-) -> bool:
-    """Binary-COPY into ``table`` what ``write`` writes, under a savepoint. False, with
-    nothing written, when a row is already there (a unique violation: typically a
-    concurrent consumer stored it meanwhile)."""
-    cursor.execute("SAVEPOINT ingest_direct_copy")
-    try:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            write(copy)
-    except psycopg.errors.UniqueViolation:
-        cursor.execute("ROLLBACK TO SAVEPOINT ingest_direct_copy")
-        return False
-    cursor.execute("RELEASE SAVEPOINT ingest_direct_copy")
-    return True
-
+ARCHIVE_FIELDS = (
+    "survey", "alert_id", "object_name", "topic", "partition", "offset", "payload", "received_at",
+)  # fmt: skip
+ARCHIVE_TYPES = ("text", "int8", "text", "text", "int4", "int8", "bytea", "timestamptz")
 
 # The cutout store (sources.cutouts.CUTOUT_STORES) of each survey's raw-alert archive.
 CUTOUT_STORE_NAMES = {"ztf": "fink-archive-ztf", "lsst": "fink-archive-lsst"}
@@ -274,8 +226,9 @@ def _offset_in(raw: bytes, data: bytes) -> int:
     return raw.rfind(data)  # a probe found everywhere (a flat stamp): search the plain way
 
 
-# A stored point is the row ``(target_id, *point)``; ``created`` is the server's default.
-PHOTOMETRY_COLUMNS = ["target_id", *PhotometryPoint._fields]
+# A stored point is the row ``(target_id, *point)`` (sources.bulk.PHOTOMETRY_FIELDS).
+PHOTOMETRY_COLUMNS = bulk.PHOTOMETRY_COLUMNS
+assert ["target_id", *PhotometryPoint._fields] == PHOTOMETRY_COLUMNS
 _BAND_TEXTS = [None if band is None else band.encode() for band in CHANNEL_BANDS]
 _INSTRUMENT_TEXTS = [None if name is None else name.encode() for name in CHANNEL_INSTRUMENTS]
 _ORIGIN_TEXTS = [origin.encode() for origin in ORIGINS]
@@ -325,27 +278,19 @@ def _write_photometry(
         stored_as_alert = np.zeros(len(keys), dtype=bool)
         rows = np.flatnonzero(maybe_stored)
         if rows.size:
-            cursor.execute(
-                """
-                SELECT k.row, p.origin = 'alert'
-                FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::int[])
-                    AS k(target_id, measurement_key, detection_id, row)
-                JOIN sources_photometry p USING (target_id, measurement_key, detection_id)
-                """,
-                [
-                    targets[rows].tolist(),
-                    keys[rows].tolist(),
-                    detection_ids[rows].tolist(),
-                    rows.tolist(),
-                ],
-            )
-            for row, is_alert in cursor.fetchall():
+            for row, is_alert in bulk.stored_photometry(
+                cursor,
+                targets[rows].tolist(),
+                keys[rows].tolist(),
+                detection_ids[rows].tolist(),
+                rows.tolist(),
+            ):
                 stored[row] = True
                 stored_as_alert[row] = is_alert
         new = ~stored
         data = _photometry_copy(targets[new], points.take(new))
         write = partial(psycopg.Copy.write, buffer=data)
-        if _copy_unless_present(cursor, "sources_photometry", PHOTOMETRY_COLUMNS, write):
+        if bulk.copy_photometry(cursor, write):
             break
         maybe_stored[:] = True  # after a collision, look every point up
     else:
@@ -354,29 +299,22 @@ def _write_photometry(
         )
     upgrades = np.flatnonzero(stored & ~stored_as_alert & (points.origin == ORIGIN_CODES["alert"]))
     if upgrades.size:
-        cursor.execute(
-            """
-            UPDATE sources_photometry p SET origin = 'alert', alert_id = u.alert_id
-            FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::bigint[])
-                AS u(target_id, measurement_key, detection_id, alert_id)
-            WHERE p.target_id = u.target_id AND p.measurement_key = u.measurement_key
-              AND p.detection_id = u.detection_id AND p.origin <> 'alert'
-            """,
-            [
-                targets[upgrades].tolist(),
-                keys[upgrades].tolist(),
-                detection_ids[upgrades].tolist(),
-                points.alert_id[upgrades].tolist(),
-            ],
+        bulk.upgrade_photometry_to_alert(
+            cursor,
+            targets[upgrades].tolist(),
+            keys[upgrades].tolist(),
+            detection_ids[upgrades].tolist(),
+            points.alert_id[upgrades].tolist(),
         )
     return new
 
 
 def _quarantine(cursor, rejected: Sequence[RejectedRecord], survey: str) -> int:
+    q = QuarantinedAlert
+    fields = ("raw", "reason", "detail", "survey", "topic", "partition", "offset", "created")
     cursor.execute(
-        """
-        INSERT INTO brokers_quarantinedalert
-            (raw, reason, detail, survey, topic, partition, "offset", created)
+        f"""
+        INSERT INTO {table(q)} ({", ".join(columns(q, fields))})
         SELECT raw, reason, detail, %s, coalesce(topic, ''), partition, "offset", now()
         FROM unnest(%s::bytea[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])
             AS r(raw, reason, detail, topic, partition, "offset")
@@ -397,8 +335,10 @@ def _quarantine(cursor, rejected: Sequence[RejectedRecord], survey: str) -> int:
 def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: IngestReport):
     # --- which alerts are new to the archive; their compression overlaps the writes below
     alert_ids = [r.alert.alert_id for r in batch]
+    a = ArchivedAlert
     cursor.execute(
-        "SELECT alert_id FROM brokers_archivedalert WHERE survey = %s AND alert_id = ANY(%s)",
+        f"SELECT {column(a, 'alert_id')} FROM {table(a)} "
+        f"WHERE {column(a, 'survey')} = %s AND {column(a, 'alert_id')} = ANY(%s)",
         [setup.survey, alert_ids],
     )
     archived = {row[0] for row in cursor.fetchall()}
@@ -416,44 +356,14 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
     names = sorted(first_by_name)
     ras = [first_by_name[n].ra for n in names]
     decs = [first_by_name[n].dec for n in names]
-    cursor.execute(
-        """
-        INSERT INTO tom_targets_basetarget
-            (name, type, created, modified, permissions, ra, dec, epoch,
-             scheme, shared_by, shared_from)
-        SELECT name, 'SIDEREAL', now(), now(), 'PRIVATE', ra, dec, 2000.0, '', '', ''
-        FROM unnest(%s::text[], %s::float8[], %s::float8[]) AS t(name, ra, dec)
-        ON CONFLICT (name) DO NOTHING
-        RETURNING id
-        """,
-        [names, ras, decs],
-    )
-    new_target_ids = {row[0] for row in cursor.fetchall()}
+    new_target_ids = bulk.insert_targets(cursor, names, ras, decs)
     report.new_targets = len(new_target_ids)
-    # KEY SHARE: no target of the batch can be deleted before this transaction ends. It is
-    # the lock a foreign-key trigger would take per row; photometry has none (see
-    # sources.models.Photometry), so it is taken here once per target.
-    cursor.execute(
-        "SELECT name, id FROM tom_targets_basetarget WHERE name = ANY(%s::text[]) "
-        "ORDER BY name FOR KEY SHARE",
-        [names],
-    )
-    target_ids: dict[str, int] = dict(cursor.fetchall())
+    # No target of the batch can be deleted before this transaction ends.
+    target_ids = bulk.lock_targets(cursor, names)
     ids_sorted = [target_ids[n] for n in names]
 
     # --- the stream's group may view every target it receives
-    cursor.execute(
-        """
-        INSERT INTO accounts_targetgroupobjectpermission
-            (group_id, permission_id, content_object_id)
-        SELECT %s, p.id, t.id
-        FROM unnest(%s::int[]) AS t(id),
-             auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
-        WHERE ct.app_label = 'tom_targets' AND p.codename = 'view_target'
-        ON CONFLICT DO NOTHING
-        """,
-        [setup.group_id, ids_sorted],
-    )
+    accounts_bulk.grant_view_to_group(cursor, setup.group_id, ids_sorted)
 
     # --- photometry: one row per (target, measurement_key, detection_id), the lowest
     # origin code (alert, then history, then forced) and, among equals, the first seen;
@@ -500,58 +410,28 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
         )
     empty = (0, None, None)
     spans = [detections.get(target_id, empty) for target_id in ids_sorted]
-    cursor.execute(
-        """
-        INSERT INTO sources_targetsummary AS s
-            (target_id, healpix, first_detection_mjd, last_detection_mjd, n_detections,
-             is_solar_system)
-        SELECT id, healpix, first_mjd, last_mjd, n_det, sso
-        FROM unnest(%s::int[], %s::bigint[], %s::bool[], %s::int[], %s::float8[], %s::float8[])
-            AS t(id, healpix, sso, n_det, first_mjd, last_mjd)
-        ORDER BY id
-        ON CONFLICT (target_id) DO UPDATE SET
-            first_detection_mjd = LEAST(s.first_detection_mjd, EXCLUDED.first_detection_mjd),
-            last_detection_mjd = GREATEST(s.last_detection_mjd, EXCLUDED.last_detection_mjd),
-            n_detections = s.n_detections + EXCLUDED.n_detections,
-            is_solar_system = s.is_solar_system OR EXCLUDED.is_solar_system
-        """,
-        [
-            ids_sorted,
-            healpix_index_order29(ras, decs).tolist(),
-            [solar[n] for n in names],
-            [span[0] for span in spans],
-            [span[1] for span in spans],
-            [span[2] for span in spans],
-        ],
+    bulk.upsert_summaries(
+        cursor,
+        ids_sorted,
+        healpix_index_order29(ras, decs).tolist(),
+        [solar[n] for n in names],
+        [span[0] for span in spans],
+        [span[1] for span in spans],
+        [span[2] for span in spans],
     )
 
     # --- classifications by the stream, visible to the stream's group
     classified = [r.alert for r in batch if r.alert.classification is not None]
     if classified:
-        cursor.execute(
-            """
-            WITH labels AS (
-                INSERT INTO sources_classification
-                    (target_id, taxonomy_id, label, probability, author_name, alert_id, created)
-                SELECT target_id, %s, label, probability, %s, alert_id, now()
-                FROM unnest(%s::int[], %s::text[], %s::float8[], %s::bigint[])
-                    AS c(target_id, label, probability, alert_id)
-                ON CONFLICT (target_id, author_name, alert_id, label)
-                    WHERE alert_id IS NOT NULL DO NOTHING
-                RETURNING id
-            )
-            INSERT INTO sources_classification_groups (classification_id, group_id)
-            SELECT id, %s FROM labels
-            """,
-            [
-                setup.taxonomy_id,
-                setup.stream_name,
-                [target_ids[a.object_name] for a in classified],
-                [a.classification[0] for a in classified],
-                [a.classification[1] for a in classified],
-                [a.alert_id for a in classified],
-                setup.group_id,
-            ],
+        bulk.insert_stream_classifications(
+            cursor,
+            taxonomy_id=setup.taxonomy_id,
+            author_name=setup.stream_name,
+            group_id=setup.group_id,
+            target_ids=[target_ids[a.object_name] for a in classified],
+            labels=[a.classification[0] for a in classified],
+            probabilities=[a.classification[1] for a in classified],
+            alert_ids=[a.alert_id for a in classified],
         )
 
     # --- cutouts (bytes as the alert carried them: gzipped FITS for ZTF, FITS for LSST).
@@ -559,11 +439,9 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
     # point there (offset and length in the raw bytes), so the stamps are written once.
     with_cutouts = [r for r in batch if r.alert.cutouts]
     if with_cutouts:
-        cursor.execute(
-            "SELECT DISTINCT alert_id FROM sources_cutout WHERE alert_id = ANY(%s)",
-            [sorted(r.alert.alert_id for r in with_cutouts)],
+        stored_cutouts = bulk.alerts_with_cutouts(
+            cursor, sorted(r.alert.alert_id for r in with_cutouts)
         )
-        stored_cutouts = {row[0] for row in cursor.fetchall()}
         archived_now = {r.alert.alert_id for r in fresh}
         store = CUTOUT_STORE_NAMES[setup.survey]
         rows = []
@@ -579,56 +457,37 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
                     rows.append((*key, kind, None, store, offset, len(data), now))
                 else:
                     rows.append((*key, kind, data, "", None, None, now))
-        _insert_new_rows(
-            cursor,
-            "sources_cutout",
-            ["target_id", "alert_id", "kind", "fits", "store", "store_offset", "store_length",
-             "created"],
-            ["int4", "int8", "text", "bytea", "text", "int8", "int4", "timestamptz"],
-            rows,
-            "(alert_id, kind)",
-        )  # fmt: skip
+        bulk.insert_cutouts(cursor, rows)
 
     # --- raw alerts archived, compressed (only those not archived yet)
     if fresh:
-        _insert_new_rows(
+        insert_new_rows(
             cursor,
-            "brokers_archivedalert",
-            ["survey", "alert_id", "object_name", "topic", "partition", '"offset"', "payload",
-             "received_at"],
-            ["text", "int8", "text", "text", "int4", "int8", "bytea", "timestamptz"],
+            ArchivedAlert,
+            ARCHIVE_FIELDS,
+            ARCHIVE_TYPES,
             [
                 (setup.survey, r.alert.alert_id, r.alert.object_name, r.topic, r.partition,
                  r.offset, payload, now)
                 for r, payload in zip(fresh, payloads, strict=True)
             ],
-            "(survey, alert_id)",
+            ("survey", "alert_id"),
         )  # fmt: skip
 
     # --- candidates last, so ingested_at is as close to the commit as a statement gets;
     # sorted by (filter, alert id): concurrent consumers insert keys in the same order
     ordered = sorted(batch, key=lambda r: (setup.filter_ids[r.topic], r.alert.alert_id))
     keys = [(setup.filter_ids[r.topic], r.alert.alert_id) for r in ordered]
-    cursor.execute(
-        "SELECT filter_id, alert_id FROM sources_candidate "
-        "WHERE (filter_id, alert_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
-        [[k[0] for k in keys], [k[1] for k in keys]],
-    )
-    stored = set(cursor.fetchall())
+    stored = bulk.stored_candidates(cursor, keys)
     ingested_at = datetime.now(UTC)
-    _insert_new_rows(
+    bulk.insert_candidates(
         cursor,
-        "sources_candidate",
-        ["target_id", "filter_id", "alert_id", "passed_at", "kafka_timestamp", "ingested_at",
-         "annotations"],
-        ["int4", "int8", "int8", "timestamptz", "timestamptz", "timestamptz", "jsonb"],
         [
             (target_ids[r.alert.object_name], *key, _mjd_datetime(r.alert.mjd),
              r.kafka_timestamp, ingested_at, Jsonb(r.alert.annotations, _json))
             for key, r in zip(keys, ordered, strict=True)
             if key not in stored
         ],
-        "(filter_id, alert_id)",
     )  # fmt: skip
 
 

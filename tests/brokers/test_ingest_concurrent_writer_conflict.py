@@ -6,18 +6,15 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
-from brokers.fink.ingest import _insert_new_rows
+from brokers.fink.ingest import ARCHIVE_FIELDS, ARCHIVE_TYPES
 from brokers.models import ArchivedAlert
+from icare_tom.bulk import insert_new_rows
+from sources import bulk
 
 
 def archive_row(alert_id, payload):
     now = datetime.now(UTC)
     return ("ztf", alert_id, f"ZTF{alert_id}", "t", 0, alert_id, payload, now)
-
-
-COLUMNS = ["survey", "alert_id", "object_name", "topic", "partition", '"offset"', "payload",
-           "received_at"]  # fmt: skip
-TYPES = ["text", "int8", "text", "text", "int4", "int8", "bytea", "timestamptz"]
 
 
 def test_it_falls_back_to_on_conflict_when_a_row_appeared_meanwhile(db):
@@ -29,9 +26,9 @@ def test_it_falls_back_to_on_conflict_when_a_row_appeared_meanwhile(db):
         received_at=datetime.now(UTC),
     )
     with transaction.atomic(), connection.connection.cursor() as cursor:
-        _insert_new_rows(
-            cursor, "brokers_archivedalert", COLUMNS, TYPES,
-            [archive_row(1, b"second"), archive_row(2, b"other")], "(survey, alert_id)",
+        insert_new_rows(
+            cursor, ArchivedAlert, ARCHIVE_FIELDS, ARCHIVE_TYPES,
+            [archive_row(1, b"second"), archive_row(2, b"other")], ("survey", "alert_id"),
         )  # fmt: skip
     rows = dict(ArchivedAlert.objects.values_list("alert_id", "payload"))
     assert {k: bytes(v) for k, v in rows.items()} == {1: b"first", 2: b"other"}
@@ -50,14 +47,10 @@ def test_it_falls_back_for_candidates_too_with_their_json_annotations(ingested_z
                 Jsonb(annotations))  # fmt: skip
 
     with transaction.atomic(), connection.connection.cursor() as cursor:
-        _insert_new_rows(
-            cursor, "sources_candidate",
-            ["target_id", "filter_id", "alert_id", "passed_at", "kafka_timestamp",
-             "ingested_at", "annotations"],
-            ["int4", "int8", "int8", "timestamptz", "timestamptz", "timestamptz", "jsonb"],
+        bulk.insert_candidates(
+            cursor,
             [candidate_row(stored.alert_id, {"replayed": True}), candidate_row(7, {"drb": 0.5})],
-            "(filter_id, alert_id)",
-        )  # fmt: skip
+        )
     stored.refresh_from_db()
     assert "replayed" not in stored.annotations
     assert Candidate.objects.get(filter_id=stored.filter_id, alert_id=7).annotations == {"drb": 0.5}
