@@ -5,6 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY . .
-RUN pip install --no-cache-dir -e . && python -c "import icare_tom"
+# The planning worker needs the `planning` extra (gwemopt); build with
+# --build-arg ICARE_EXTRAS= for a smaller image without it.
+ARG ICARE_EXTRAS=planning
+RUN pip install --no-cache-dir -e ".[${ICARE_EXTRAS}]" && python -c "import icare_tom"
 EXPOSE 8000
 CMD ["gunicorn", "icare_tom.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
