@@ -13,7 +13,7 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from accounts import access
-from gcn import api, crossmatch, plots
+from gcn import api, crossmatch, panels, plots
 from gcn.models import GcnNotice, Localization
 
 MAX_SOURCES_SHOWN = 500
@@ -90,6 +90,7 @@ class EventPage(ApprovedMixin, View):
                 "projection": projection,
                 "window_days": crossmatch.window_days(),
                 "ready": Localization.Status.READY,
+                "event_panels": panels.render_event_panels(request, event, loc),
             },
         )
 

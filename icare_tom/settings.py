@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "brokers",
     "gcn",
     "facilities",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_HEARTBEAT_INTERVAL_S = env.int("CELERY_HEARTBEAT_INTERVAL_S", default=15, minimum=1)
+# Observation plans (gwemopt) run on their own queue and worker, so a long plan never delays
+# ingestion or crossmatching; PLANNING_CONCURRENCY plans at once (the worker's --concurrency).
+CELERY_TASK_ROUTES = {"planning.*": {"queue": "planning"}}
+PLANNING_CONCURRENCY = env.int("PLANNING_CONCURRENCY", default=1, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "icare_tom.tasks.record_worker_heartbeat",

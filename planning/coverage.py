@@ -99,7 +99,7 @@ def field_ranges(field_pks: list[int]) -> dict[int, tuple[list[int], list[int]]]
 
 
 def coverage(localization_id: int, fields_sql: str, params: list) -> dict[str, dict[str, float]]:
-    """``{label: {"area": deg², "probability": 0–1}}`` for the union of the fields given by
+    """``{label: {"area": deg², "probability": 0-1}}`` for the union of the fields given by
     ``fields_sql`` (columns ``label``, ``field_id``; params ``params``), plus ``"*"`` for
     all labels together."""
     sql = f"""

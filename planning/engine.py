@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from sources.sky import merge_ranges
+
 ORDER_MAX = 29
 NIGHT_SUN_ALTITUDE_DEG = -12.0  # gwemopt's night: nautical twilight
 SCHEDULE_TYPES = ("greedy", "greedy_slew", "sear", "airmass_weighted")
@@ -183,19 +185,6 @@ def covered_fraction(lower: np.ndarray, upper: np.ndarray, cov_lo, cov_hi) -> np
     return (covered_below(upper) - covered_below(lower)) / span
 
 
-def _merge(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if lower.size == 0:
-        return lower, upper
-    o = np.argsort(lower, kind="stable")
-    lower, upper = lower[o], upper[o]
-    reach = np.maximum.accumulate(upper)
-    starts = np.concatenate(([True], lower[1:] > reach[:-1]))
-    block = np.cumsum(starts) - 1
-    out_hi = np.zeros(int(block[-1]) + 1, dtype=np.int64)
-    np.maximum.at(out_hi, block, upper)
-    return lower[starts], out_hi
-
-
 def _galactic_b(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     from astropy.coordinates import SkyCoord
 
@@ -337,12 +326,11 @@ def schedule(
     check_settings(s)
     _offline_astropy()
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache"))
-    from astropy.table import Table
-    from mocpy import MOC
-
     import gwemopt.coverage
     import gwemopt.segments
     import gwemopt.tiles
+    from astropy.table import Table
+    from mocpy import MOC
 
     if not instruments:
         raise PlanningError("no instrument to plan")
@@ -406,7 +394,7 @@ def schedule(
         if kept and not s.allow_overlap:
             lo = np.concatenate([covered_lo, *[by_key[o.field_id].lower for o in kept]])
             hi = np.concatenate([covered_hi, *[by_key[o.field_id].upper for o in kept]])
-            covered_lo, covered_hi = _merge(lo, hi)
+            covered_lo, covered_hi = merge_ranges(lo, hi)
     progress("schedule built")
     result.observations.sort(key=lambda o: (o.obstime, o.instrument, o.field_id))
     return result

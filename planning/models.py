@@ -186,9 +186,7 @@ class AutomaticPlanRun(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["default", "localization"], name="automatic_plan_once"
-            )
+            models.UniqueConstraint(fields=["default", "localization"], name="automatic_plan_once")
         ]
 
 

@@ -1,7 +1,7 @@
 """Observation plans: validate a request, run it (on the planning worker), store it whole,
 compute its statistics in SQL, cancel it, export it.
 
-Units: times aware UTC, exposure and overhead times in seconds, probability 0–1, areas deg².
+Units: times aware UTC, exposure and overhead times in seconds, probability 0-1, areas deg².
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from planning.models import (
     PlanStage,
     PlanStatus,
 )
+from sources.sky import merge_ranges
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,9 @@ def next_morning_twilight(latitude: float, longitude: float, after: datetime) ->
     t0 = Time(after)
     steps = np.arange(0, 36 * 60 + 1, 5) * u.min
     times = t0 + steps
-    frame = AltAz(obstime=times, location=EarthLocation(lat=latitude * u.deg, lon=longitude * u.deg))
+    frame = AltAz(
+        obstime=times, location=EarthLocation(lat=latitude * u.deg, lon=longitude * u.deg)
+    )
     alt = get_sun(times).transform_to(frame).alt.deg
     rising = np.nonzero((alt[:-1] < engine.NIGHT_SUN_ALTITUDE_DEG) & (alt[1:] >= -12.0))[0]
     if rising.size == 0:
@@ -142,13 +145,16 @@ class Validated:
     fields: dict[str, Any]
 
 
-def validate_request(user, event: GcnEvent, data: Any) -> Validated:
+def validate_request(
+    user, event: GcnEvent, data: Any, pool: list[Allocation] | None = None
+) -> Validated:
     """Check a plan request body (see the API) against the user's allocations.
 
     Structural problems raise :class:`PlanInputError` (400). Problems the issue wants
     reported as a failed plan (probability outside (0, 1], a localization still being
     processed, a retracted event, no night in the window, instruments without fields) are
-    left to the run, which fails the plan with the reason.
+    left to the run, which fails the plan with the reason. ``pool``: the allocations the
+    request may use (default: the user's groups' valid allocations).
     """
     if not isinstance(data, dict):
         raise PlanInputError({"body": "must be a JSON object"})
@@ -157,9 +163,10 @@ def validate_request(user, event: GcnEvent, data: Any) -> Validated:
     loc_id = data.get("localization_id")
     localization = None
     if loc_id in (None, ""):
-        localization = event.current_localization() or event.localizations.order_by(
-            "-created_at", "-id"
-        ).first()
+        localization = (
+            event.current_localization()
+            or event.localizations.order_by("-created_at", "-id").first()
+        )
         if localization is None:
             errors["localization_id"] = "this event has no localization"
     else:
@@ -168,7 +175,7 @@ def validate_request(user, event: GcnEvent, data: Any) -> Validated:
         except (TypeError, ValueError, OverflowError, Localization.DoesNotExist):
             errors["localization_id"] = "no such localization for this event"
 
-    mine = list(allocations_of(user))
+    mine = list(allocations_of(user)) if pool is None else list(pool)
     by_instrument: dict[int, list[Allocation]] = {}
     for a in mine:
         by_instrument.setdefault(a.instrument_id, []).append(a)
@@ -241,7 +248,9 @@ def validate_request(user, event: GcnEvent, data: Any) -> Validated:
     end = _time(data, "end", errors)
     if end is None and chosen and "end" not in errors:
         ends = [
-            next_morning_twilight(a.instrument.telescope.latitude, a.instrument.telescope.longitude, start)
+            next_morning_twilight(
+                a.instrument.telescope.latitude, a.instrument.telescope.longitude, start
+            )
             for a in chosen
             if a.instrument.telescope.latitude is not None
         ]
@@ -270,7 +279,9 @@ def validate_request(user, event: GcnEvent, data: Any) -> Validated:
         errors["galaxy_catalog"] = "a catalog name"
     max_fields = data.get("max_fields")
     if max_fields is not None and (
-        isinstance(max_fields, bool) or not isinstance(max_fields, int) or not 1 <= max_fields <= 5000
+        isinstance(max_fields, bool)
+        or not isinstance(max_fields, int)
+        or not 1 <= max_fields <= 5000
     ):
         errors["max_fields"] = "an integer between 1 and 5000"
     fields = {
@@ -566,7 +577,7 @@ def _check_cancelled(plan_id: int) -> None:
 
 def _without(sky: engine.SkyMap, fields: Iterable[engine.Field]) -> engine.SkyMap:
     fields = list(fields)
-    lo, hi = engine._merge(
+    lo, hi = merge_ranges(
         np.concatenate([f.lower for f in fields]), np.concatenate([f.upper for f in fields])
     )
     frac = engine.covered_fraction(sky.lower, sky.upper, lo, hi)
@@ -634,16 +645,17 @@ def compute_statistics(plan: ObservationPlanRequest) -> dict:
     ``area``/``probability`` come from the fields' stored tiles and the localization's
     tiles (:func:`coverage.coverage`), not from gwemopt's estimate."""
     obs = PlannedObservation.objects.filter(plan_id=plan.pk)
-    per_filter = {}
-    for row in obs.values("filter").annotate(
-        n=Count("id"),
-        t=Sum("exposure_time"),
-        o=Sum("overhead"),
-        first=Min("obstime"),
-        last=Max("obstime"),
-        n_fields=Count("field_id", distinct=True),
-    ):
-        per_filter[row["filter"]] = {
+    sums = {
+        "n": Count("id"),
+        "t": Sum("exposure_time"),
+        "o": Sum("overhead"),
+        "first": Min("obstime"),
+        "last": Max("obstime"),
+        "n_fields": Count("field_id", distinct=True),
+    }
+
+    def summary(row: dict) -> dict:
+        return {
             "n_observations": row["n"],
             "n_fields": row["n_fields"],
             "total_time": row["t"] or 0.0,
@@ -651,14 +663,9 @@ def compute_statistics(plan: ObservationPlanRequest) -> dict:
             "first": _iso(row["first"]),
             "last": _iso(row["last"]),
         }
-    total = obs.aggregate(
-        n=Count("id"),
-        t=Sum("exposure_time"),
-        o=Sum("overhead"),
-        first=Min("obstime"),
-        last=Max("obstime"),
-        n_fields=Count("field_id", distinct=True),
-    )
+
+    per_filter = {row["filter"]: summary(row) for row in obs.values("filter").annotate(**sums)}
+    total = summary(obs.aggregate(**sums))
     table = PlannedObservation._meta.db_table
     cov = coverage.coverage(
         plan.localization_id,
@@ -667,17 +674,7 @@ def compute_statistics(plan: ObservationPlanRequest) -> dict:
     )
     for name, stats in per_filter.items():
         stats.update(cov.get(name, {"area": 0.0, "probability": 0.0}))
-    return {
-        "n_observations": total["n"],
-        "n_fields": total["n_fields"],
-        "total_time": total["t"] or 0.0,
-        "total_time_with_overheads": (total["t"] or 0.0) + (total["o"] or 0.0),
-        "area": cov["*"]["area"],
-        "probability": cov["*"]["probability"],
-        "first": _iso(total["first"]),
-        "last": _iso(total["last"]),
-        "per_filter": per_filter,
-    }
+    return {**total, **cov["*"], "per_filter": per_filter}
 
 
 # --------------------------------------------------------------------------- cancel
@@ -704,9 +701,9 @@ def cancel_plan(plan: ObservationPlanRequest) -> bool:
 
 def observation_rows(plan: ObservationPlanRequest) -> list[dict]:
     rows = []
-    for o in plan.planned_observations.select_related(
-        "field", "allocation__instrument"
-    ).order_by("order"):
+    for o in plan.planned_observations.select_related("field", "allocation__instrument").order_by(
+        "order"
+    ):
         rows.append(
             {
                 "order": o.order,

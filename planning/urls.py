@@ -1,0 +1,13 @@
+from django.urls import path
+
+from planning import views
+
+app_name = "planning"
+
+urlpatterns = [
+    path("", views.PlanListPage.as_view(), name="plans"),
+    path("request/<str:key>/", views.RequestPlanPage.as_view(), name="request"),
+    path("<str:plan_id>/status/", views.PlanStatusFragment.as_view(), name="status"),
+    path("<str:plan_id>/download/<str:kind>/", views.PlanDownload.as_view(), name="download"),
+    path("<str:plan_id>/<str:action>/", views.PlanActionPage.as_view(), name="action"),
+]
