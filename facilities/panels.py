@@ -31,7 +31,34 @@ def followup_context(request, target) -> dict | None:
     }
 
 
+MAX_TELESCOPES = 10
+
+
+def observability_context(request, target) -> dict | None:
+    """Tonight at each telescope of the user's active allocations (cached per hour)."""
+    from facilities import observability
+
+    user = request.user
+    if not access.is_approved(user):
+        return None
+    now = timezone.now()
+    telescopes = {}
+    for allocation in services.visible_allocations(user).filter(start__lte=now, end__gt=now):
+        telescope = allocation.instrument.telescope
+        telescopes.setdefault(telescope.pk, telescope)
+    if not telescopes:
+        return None
+    rows = []
+    for telescope in sorted(telescopes.values(), key=lambda t: t.nickname)[:MAX_TELESCOPES]:
+        row = observability.tonight(target, telescope)
+        if row is not None:
+            rows.append(row)
+    curves = [{"telescope": r["telescope"], **r["curve"]} for r in rows if r.get("curve")]
+    return {"observability": rows, "observability_curves": curves}
+
+
 def register() -> None:
     from sources.panels import register_source_panel
 
     register_source_panel("facilities/panel_followup.html", followup_context, order=40)
+    register_source_panel("facilities/panel_observability.html", observability_context, order=45)
