@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts import access
 from gcn import crossmatch
 from gcn.models import GcnEvent, GcnNotice, Localization
+from icare_tom.fetch import GENERIC_MESSAGE
 
 
 class IsApproved(BasePermission):
@@ -26,6 +27,18 @@ class IsApproved(BasePermission):
 
 
 class LocalizationSerializer(serializers.ModelSerializer):
+    last_error = serializers.SerializerMethodField(
+        help_text="why the map is not ready; the details are for super admins only"
+    )
+
+    def get_last_error(self, loc: Localization) -> str:
+        if not loc.last_error:
+            return ""
+        request = self.context.get("request")
+        if request is not None and access.is_super_admin(request.user):
+            return loc.last_error
+        return GENERIC_MESSAGE
+
     class Meta:
         model = Localization
         fields = [
@@ -200,7 +213,7 @@ class EventDetailView(APIView):
 
     def get(self, request, key: str):
         event = get_event(key)
-        return Response(EventDetailSerializer(event).data)
+        return Response(EventDetailSerializer(event, context={"request": request}).data)
 
 
 class EventSourcesView(APIView):

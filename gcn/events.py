@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.utils import timezone
 from gcn import notices as gn
 from gcn import skymaps, tiles
 from gcn.models import GcnEvent, GcnNotice, GcnQuarantine, Localization
+from icare_tom import fetch as guarded
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +111,18 @@ def ingest_notice(
     received_at = received_at or timezone.now()
     if GcnNotice.objects.filter(unique_key=parsed.unique_key).exists():
         return IngestResult("duplicate")
+    refusal = _refused_map_url(parsed)
     # Build tiles before opening the transaction: it is the slow, DB-free part.
-    built = [tiles.build(spec) for spec in parsed.localizations]
+    built = [] if refusal else [tiles.build(spec) for spec in parsed.localizations]
+    unreadable = [(spec, error) for spec, error in built if isinstance(error, Exception)]
+    if unreadable and refusal is None:
+        spec, error = unreadable[0]
+        label = getattr(spec, "name", "") or type(spec).__name__
+        refusal = gn.NoticeRejected("unreadable_localization", f"{label}: {error}"[:2000])
+    if refusal is not None:
+        # Merges into nothing: no event, alias or localization comes from this notice.
+        raw = parsed.raw if isinstance(parsed.raw, bytes) else str(parsed.raw).encode()
+        return IngestResult("quarantined", quarantine=quarantine(raw, refusal, origin, received_at))
     try:
         with transaction.atomic():
             event, created = _upsert_event(parsed)
@@ -151,6 +163,25 @@ def ingest_notice(
         for loc in ready:
             transaction.on_commit(lambda loc=loc: on_localization(loc))
     return IngestResult("ingested", notice, event, created, locs)
+
+
+def _refused_map_url(parsed: gn.ParsedNotice) -> gn.NoticeRejected | None:
+    """A sky-map URL the fetch helper would refuse (scheme, host allow-list, an address
+    literal that is not public) makes the whole notice suspect: it is quarantined. A
+    relative reference (no scheme, no host: some published examples carry one) names
+    nothing to fetch; it stays pending and fails at its first attempt."""
+    for spec in parsed.localizations:
+        if isinstance(spec, gn.MapURL) and not _relative_reference(spec.url):
+            try:
+                guarded.check_url(spec.url, source="gcn", resolve_host=False)
+            except guarded.FetchRefused as exc:
+                return gn.NoticeRejected("refused_url", f"{exc.reason}: {exc.detail}"[:2000])
+    return None
+
+
+def _relative_reference(url: str) -> bool:
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc and not url.startswith("//")
 
 
 # --------------------------------------------------------------------------- events

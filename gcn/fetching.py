@@ -17,6 +17,7 @@ from gcn import notices as gn
 from gcn.events import refresh_event_area
 from gcn.models import Localization
 from gcn.tiles import build_localization, store_tiles
+from icare_tom import fetch as guarded
 
 MAX_MAP_BYTES = gn.MAX_NOTICE_BYTES
 
@@ -48,8 +49,9 @@ def fetch_pending_maps(
             built = build_localization(gn.MultiOrderMap(data=data, name=loc.name))
         except Exception as exc:
             loc.attempts += 1
-            loc.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if loc.attempts >= max_attempts or isinstance(exc, gn.NoticeRejected):
+            loc.last_error = f"{type(exc).__name__}: {exc}"[:2000]  # for admins only
+            refused = isinstance(exc, guarded.FetchRefused) and exc.reason in REFUSED_AT_ONCE
+            if loc.attempts >= max_attempts or isinstance(exc, gn.NoticeRejected) or refused:
                 loc.status = Localization.Status.FAILED
                 counts["failed"] += 1
             else:
@@ -68,16 +70,11 @@ def fetch_pending_maps(
     return counts
 
 
-def download_map(url: str) -> bytes:
-    """GET a sky map (at most ``MAX_MAP_BYTES``, 30 s timeout)."""
-    import requests
+# Refusals that a later attempt cannot change: the localization fails at once.
+REFUSED_AT_ONCE = {"bad_url", "host_not_allowed", "address_refused", "too_large"}
 
-    with requests.get(url, timeout=30, stream=True) as resp:
-        resp.raise_for_status()
-        chunks, size = [], 0
-        for chunk in resp.iter_content(1 << 16):
-            size += len(chunk)
-            if size > MAX_MAP_BYTES:
-                raise gn.NoticeRejected("too_large", f"sky map at {url} exceeds the limit")
-            chunks.append(chunk)
-    return b"".join(chunks)
+
+def download_map(url: str) -> bytes:
+    """GET a sky map through the guarded fetch helper (source "gcn": its host allow-list,
+    public addresses only, at most ``MAX_MAP_BYTES``, 60 s in all)."""
+    return guarded.fetch(url, source="gcn", max_bytes=MAX_MAP_BYTES, timeout_s=60)

@@ -191,6 +191,31 @@ NOTIFICATIONS_CLAIM_LEASE_S = env.int("NOTIFICATIONS_CLAIM_LEASE_S", default=300
 # Every HTTP call to a facility (LCO) gives up after this many seconds.
 FACILITY_HTTP_TIMEOUT_S = env.int("FACILITY_HTTP_TIMEOUT_S", default=20, minimum=1)
 
+# --------------------------------------------------------------------------- outbound HTTP
+
+# Hosts each kind of outbound request may reach through icare_tom.fetch (patterns, optional
+# :port); FETCH_ALLOWED_HOSTS_<SOURCE> (comma-separated) replaces a default list.
+_FETCH_DEFAULT_HOSTS = {
+    # sky maps announced by notices: GraceDB (LVK), GCN, HEASARC (Fermi GBM maps)
+    "gcn": [
+        "*.ligo.org",
+        "gcn.nasa.gov",
+        "*.gcn.nasa.gov",
+        "heasarc.gsfc.nasa.gov",
+        "gcn.gsfc.nasa.gov",
+    ],
+    "fink": ["*.fink-portal.org", "fink-portal.org"],
+    "slack": ["hooks.slack.com"],
+    "facilities": [],
+}
+FETCH_ALLOWED_HOSTS = {
+    source: env.list(f"FETCH_ALLOWED_HOSTS_{source.upper()}", default=hosts)
+    for source, hosts in _FETCH_DEFAULT_HOSTS.items()
+}
+# Private networks an outbound request may still reach (CIDRs; none by default: loopback,
+# private and link-local addresses are refused after DNS resolution and on redirects).
+FETCH_ALLOWED_NETWORKS = env.list("FETCH_ALLOWED_NETWORKS", default=[])
+
 # --------------------------------------------------------------------------- auth
 
 AUTHENTICATION_BACKENDS = [*TOMTOOLKIT_AUTHENTICATION_BACKENDS]

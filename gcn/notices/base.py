@@ -29,6 +29,8 @@ REASONS = (
     "multiple_records",
     "bad_base64",
     "truncated_fits",
+    "refused_url",  # a sky-map URL the guarded fetch helper refuses (icare_tom.fetch)
+    "unreadable_localization",  # a localization in the notice that cannot be read
 )
 
 

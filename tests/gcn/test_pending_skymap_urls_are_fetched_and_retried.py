@@ -15,14 +15,18 @@ PUBLISHED = "https://emfollow.docs.ligo.org/userguide/_static/bayestar.multiorde
 
 
 @pytest.fixture
-def map_server(shared_data):
-    """A local HTTP server publishing the shared sky maps (no internet in tests)."""
+def map_server(shared_data, settings):
+    """A local HTTP server publishing the shared sky maps (no internet in tests), on the
+    GCN allow-list with its loopback address allowed (both are refused by default)."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(shared_data))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    port = server.server_address[1]
+    settings.FETCH_ALLOWED_HOSTS = {**settings.FETCH_ALLOWED_HOSTS, "gcn": [f"127.0.0.1:{port}"]}
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    yield f"http://127.0.0.1:{port}"
     server.shutdown()
 
 
