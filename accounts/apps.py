@@ -19,12 +19,16 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_save.connect(_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="icare-user")
-        from icare_tom.navigation import register_nav_item
+        from icare_tom.navigation import register_nav_item, register_user_menu_item
 
         register_nav_item("Groups", "accounts:group-list", order=70)
         register_nav_item(
             "Admin", "admin:index", order=90, visible=lambda request: request.user.is_staff
         )
+        register_user_menu_item("Profile", "user-profile", order=10)
+        register_user_menu_item("API token", "user-profile#api-token", order=20)
+        register_user_menu_item("Notifications", "accounts:notifications", order=30)
+        register_user_menu_item("API docs", "api-docs", order=40)
 
     def profile_details(self):
         """Roles, effective ACLs, groups and the API token on TOM's profile page."""

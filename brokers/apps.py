@@ -6,6 +6,7 @@ class BrokersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from brokers.fink import display
         from brokers.fink.ingest import CUTOUT_STORE_NAMES
         from brokers.fink.stream_metrics import consumers_health
         from brokers.models import ArchivedAlert
@@ -13,6 +14,7 @@ class BrokersConfig(AppConfig):
         from sources.cutouts import CUTOUT_STORES
 
         EXTRA_CHECKS["fink_streams"] = consumers_health
+        display.register()
         for survey, store in CUTOUT_STORE_NAMES.items():
             CUTOUT_STORES[store] = ArchivedAlert.store_for(survey)
 

@@ -30,6 +30,7 @@ class NavItem:
 
 
 _items: dict[str, NavItem] = {}
+_user_menu: dict[str, NavItem] = {}
 _topbar_templates: list[str] = []
 _banner_templates: list[str] = []
 
@@ -39,6 +40,14 @@ def register_nav_item(
 ) -> None:
     """Add (or replace, by label) one entry of the main navigation."""
     _items[label] = NavItem(label, url_name, order, visible)
+
+
+def register_user_menu_item(
+    label: str, url_name: str, *, order: int, visible: VisibleTo = signed_in
+) -> None:
+    """Add (or replace, by label) one entry of the user menu (profile, token, notifications…).
+    ``url_name`` may carry a fragment: ``"user-profile#api-token"``."""
+    _user_menu[label] = NavItem(label, url_name, order, visible)
 
 
 def register_topbar_template(template_name: str) -> None:
@@ -53,19 +62,36 @@ def register_banner_template(template_name: str) -> None:
         _banner_templates.append(template_name)
 
 
-def navigation(request: HttpRequest) -> dict:
-    """Context processor: the entries this request's user may follow, in menu order."""
+def _entries(items: dict[str, NavItem], request: HttpRequest) -> list[dict]:
     entries = []
-    for item in sorted(_items.values(), key=lambda i: i.order):
+    for item in sorted(items.values(), key=lambda i: i.order):
         if not item.visible(request):
             continue
+        url_name, _, fragment = item.url_name.partition("#")
         try:
-            url = reverse(item.url_name)
+            url = reverse(url_name)
         except NoReverseMatch:
             continue
-        entries.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+        entries.append(
+            {
+                "label": item.label,
+                "url": f"{url}#{fragment}" if fragment else url,
+                "active": request.path.startswith(url),
+            }
+        )
+    return entries
+
+
+def nav_entries(request: HttpRequest) -> list[dict]:
+    """The main navigation's entries for this request: ``{label, url, active}``."""
+    return _entries(_items, request)
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Context processor: the entries this request's user may follow, in menu order."""
     return {
-        "site_nav": entries,
+        "site_nav": nav_entries(request),
+        "site_user_menu": _entries(_user_menu, request),
         "site_topbar_templates": list(_topbar_templates),
         "site_banner_templates": list(_banner_templates),
     }

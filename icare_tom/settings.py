@@ -48,6 +48,7 @@ SITE_ID = 1
 INSTALLED_APPS = [
     *TOMTOOLKIT_INSTALLED_APPS,
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files
     "icare_tom",
     "accounts",
     "notifications",
@@ -104,8 +105,21 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Hot-path fragments only (queue cards): see icare_tom/jinja2.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "icare_tom.jinja2.environment", "autoescape": True},
+    },
 ]
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# django-bootstrap5's tags (TOM Toolkit templates) point at our vendored copy, not a CDN.
+BOOTSTRAP5 = {
+    "css_url": {"url": "/static/vendor/bootstrap-5.3.8/bootstrap.min.css"},
+    "javascript_url": {"url": "/static/vendor/bootstrap-5.3.8/bootstrap.bundle.min.js"},
+}
 
 # --------------------------------------------------------------------------- services
 
@@ -342,4 +356,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

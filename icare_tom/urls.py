@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import acl
@@ -58,6 +60,7 @@ TOM_URL_POLICY = {
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path("favicon.ico", RedirectView.as_view(url=static("icare/favicon.svg"), permanent=True)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sources.urls")),

@@ -23,7 +23,6 @@ from accounts.access import (
 )
 from accounts.refusals import Forbidden, Refused
 from sources.models import (
-    Candidate,
     Classification,
     ClassificationVote,
     Comment,
@@ -32,6 +31,7 @@ from sources.models import (
     SourceTag,
     Taxonomy,
 )
+from sources.state import target_state
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
@@ -77,13 +77,7 @@ def _checked_groups(user, group_ids) -> list[int]:
 
 def passed_groups(user, target: Target) -> list[int]:
     """The user's groups whose filters this target passed: where one click saves it."""
-    return sorted(
-        set(
-            Candidate.objects.filter(
-                target=target, filter__group_id__in=my_group_ids(user)
-            ).values_list("filter__group_id", flat=True)
-        )
-    )
+    return target_state(user, target.id).passed_groups
 
 
 @transaction.atomic

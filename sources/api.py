@@ -11,8 +11,9 @@ from rest_framework.views import APIView
 
 from accounts.access import groups_of, target_for
 from sources import actions
+from sources.cards import scanning_page
+from sources.forms import QueueError, QueueForm
 from sources.models import SavedSource
-from sources.queries import QueueError, QueueForm, scanning_page
 from sources.serializers import (
     CandidatePageSerializer,
     SaveRequestSerializer,
@@ -65,7 +66,9 @@ class CandidateList(APIView):
         parameters=_queue_parameters(),
         responses={200: CandidatePageSerializer},
         description=(
-            "Candidates that passed the filters of your groups, newest first by default. "
+            "Objects whose alerts passed the filters of your groups, one row per object (its "
+            "newest matching alert, with the number of matching alerts and their filters and "
+            "streams), newest first by default. "
             "Defaults: window=24h, saved=unsaved (not saved to any of your groups), rejected "
             "hidden. Sort by 'passed' (observation time), 'arrived' (ingest time) or an "
             "annotation key (numeric values only). Pages are "

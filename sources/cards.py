@@ -1,191 +1,254 @@
-"""HTML of queue cards and their action bars.
-
-Written as Python string building rather than a Django template on purpose: a page renders
-50 cards on the scanning hot path, and the template engine's per-variable lookups cost
-several times more than the queries behind the page. Every value that is not a number
-produced here goes through ``escape``.
-"""
+"""Queue cards: everything one object's card shows, gathered for a whole page in a number
+of queries independent of its size, and rendered through ``sources/_card.html``."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from django.utils.html import escape
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from sources.lightcurves import band_legend, sparkline_svg
-from sources.queries import CandidateCard
+from accounts.access import groups_of, may_scan
+from sources import display
+from sources.classifications import visible_classifications
+from sources.coords import galactic_latitude, sexagesimal
+from sources.forms import QueueParams
+from sources.lightcurves import (
+    CARD_POINTS,
+    LightCurvePoint,
+    band_legend,
+    light_curves,
+    sparkline_svg,
+)
+from sources.models import Candidate, Classification
+from sources.queue import AlertSummary, alert_summaries, ordered_page, queue_queryset
+from sources.state import TargetState, target_states
 
 CUTOUT_KINDS = ("science", "template", "difference")
 
 
-def _csrf_input(csrf_token: str) -> str:
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+@dataclass
+class CandidateCard:
+    """One object of the queue, shown through its representative (newest matching) alert."""
+
+    candidate: Candidate
+    survey: str
+    ra: float
+    dec: float
+    ra_hms: str
+    dec_dms: str
+    galactic_b: float
+    photometry: list[LightCurvePoint]
+    classification: Classification | None
+    key_values: list[tuple[str, Any]]
+    state: TargetState
+    links: dict[str, str]
+    alerts: AlertSummary = field(default_factory=AlertSummary)
+    actions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self):
+        return self.candidate.target
+
+    @property
+    def saved_groups(self) -> list[int]:
+        return self.state.saved_groups
+
+    @property
+    def passed_groups(self) -> list[int]:
+        return self.state.passed_groups
+
+    @property
+    def rejected(self) -> bool:
+        return self.state.rejected
+
+    # Display strings, formatted here once rather than by template filters (hot path).
+    @property
+    def degrees(self) -> str:
+        return f"{self.ra:.5f} {self.dec:+.5f}"
+
+    @property
+    def galactic_b_text(self) -> str:
+        return f"{self.galactic_b:+.2f}"
+
+    @property
+    def summary(self):
+        return getattr(self.target, "summary", None)
+
+    @property
+    def detections_text(self) -> str:
+        summary = self.summary
+        if summary is None:
+            return "-"
+        first, last = summary.first_detection_mjd, summary.last_detection_mjd
+        return " / ".join("-" if v is None else f"{v:.3f}" for v in (first, last))
+
+    @property
+    def probability_text(self) -> str:
+        if self.classification is None or self.classification.probability is None:
+            return ""
+        return f"{self.classification.probability:.2f}"
+
+    @property
+    def passed_text(self) -> str:
+        return self.candidate.passed_at.strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def source_url(self) -> str:
+        return reverse("sources:source", args=[self.target.name])
+
+    @property
+    def cutouts(self) -> list[tuple[str, str]]:
+        alert_id = self.candidate.alert_id
+        return [(kind, f"/cutouts/{alert_id}/{kind}.png") for kind in CUTOUT_KINDS]
+
+    @property
+    def sparkline_mag(self) -> SafeString:
+        return mark_safe(sparkline_svg(self.photometry, "mag"))
+
+    @property
+    def sparkline_flux(self) -> SafeString:
+        return mark_safe(sparkline_svg(self.photometry, "flux"))
+
+    @property
+    def legend(self) -> SafeString:
+        return mark_safe(band_legend(self.photometry))
+
+    @property
+    def other_alerts(self) -> int:
+        return self.alerts.count - 1
 
 
-def _action_form(url: str, target_id: int, csrf_token: str, inner: str, css: str = "") -> str:
-    return (
-        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#actions-{target_id}" '
-        f'hx-swap="outerHTML" class="{css}">{_csrf_input(csrf_token)}{inner}</form>'
-    )
+def build_cards(
+    user, candidates: list[Candidate], params: QueueParams | None = None
+) -> list[CandidateCard]:
+    """The cards of ``candidates`` (one per object, in order), in a number of queries
+    independent of their number. ``params`` are the queue's (for the alert counts)."""
+    if not candidates:
+        return []
+    params = params or QueueParams(window="all")
+    group_names = dict(groups_of(user).order_by("name").values_list("id", "name"))
+    can_act = may_scan(user)
+    target_ids = list({c.target_id for c in candidates})
+    curves = light_curves(target_ids, latest=CARD_POINTS, user=user)
+    summaries = alert_summaries(user, params, candidates)
+    latest = {
+        c.target_id: c
+        for c in visible_classifications(user)
+        .filter(target_id__in=target_ids)
+        .select_related("taxonomy")
+        .order_by("target_id", "-created", "-id")
+        .distinct("target_id")
+    }
+    states = target_states(user, target_ids, list(group_names))
+
+    ra = [c.target.ra or 0.0 for c in candidates]
+    dec = [c.target.dec or 0.0 for c in candidates]
+    ra_hms, dec_dms = sexagesimal(ra, dec)
+    galactic_b = galactic_latitude(ra, dec)
+
+    cards = []
+    for index, candidate in enumerate(candidates):
+        survey = candidate.filter.stream.survey
+        cards.append(
+            CandidateCard(
+                candidate=candidate,
+                survey=survey,
+                ra=float(ra[index]),
+                dec=float(dec[index]),
+                ra_hms=ra_hms[index],
+                dec_dms=dec_dms[index],
+                galactic_b=float(galactic_b[index]),
+                photometry=curves.get(candidate.target_id, []),
+                classification=latest.get(candidate.target_id),
+                key_values=display.key_values(survey, candidate.annotations),
+                state=states[candidate.target_id],
+                links=display.external_links(
+                    survey, candidate.target.name, float(ra[index]), float(dec[index])
+                ),
+                alerts=summaries.get(candidate.target_id, AlertSummary(count=1)),
+            )
+        )
+        cards[-1].actions = actions_context(
+            target=candidate.target,
+            state=cards[-1].state,
+            group_names=group_names,
+            can_act=can_act,
+        )
+    return cards
 
 
-def render_actions(
+def scanning_page(
+    user, params: QueueParams, now: datetime | None = None
+) -> tuple[list[CandidateCard], str | None]:
+    """The page of cards ``params`` asks for (one per object) and the next page's cursor."""
+    rows, next_cursor = ordered_page(queue_queryset(user, params, now), params)
+    return build_cards(user, rows, params), next_cursor
+
+
+def actions_context(
     *,
-    target_id: int,
-    name: str,
-    saved_groups: list[int],
-    passed_groups: list[int],
-    rejected: bool,
+    target,
+    state: TargetState,
     group_names: dict[int, str],
-    csrf_token: str,
+    can_act: bool,
     message: str | None = None,
-) -> SafeString:
-    """The action bar of a source: save (one click) / unsave, choose groups, reject / undo."""
-    base = f"/sources/{quote(name, safe='')}/"
-
-    def label(group_id: int) -> str:
-        return escape(group_names.get(group_id, str(group_id)))
-
-    parts = [f'<div class="actions" id="actions-{target_id}" data-target="{target_id}">']
-    if saved_groups:
-        chips = "".join(f'<span class="chip">{label(g)}</span>' for g in saved_groups)
-        parts.append(f'<span class="saved-to">saved to {chips}</span>')
-        parts.append(
-            _action_form(
-                f"{base}unsave/",
-                target_id,
-                csrf_token,
-                '<button class="unsave-btn">unsave</button>',
-                "inline",
-            )
-        )
-    else:
-        hidden = "".join(f'<input type="hidden" name="group" value="{g}">' for g in passed_groups)
-        if passed_groups:
-            button = (
-                '<button class="primary save-btn">save to '
-                + ", ".join(label(g) for g in passed_groups)
-                + "</button>"
-            )
-        else:
-            button = (
-                '<button class="primary save-btn" disabled title="passed none of your groups\' '
-                'filters: choose groups">save</button>'
-            )
-        parts.append(
-            _action_form(f"{base}save/", target_id, csrf_token, hidden + button, "inline save-form")
-        )
-    boxes = "".join(
-        f'<label class="check"><input type="checkbox" name="group" value="{gid}"'
-        f"{' checked disabled' if gid in saved_groups else ''}> {escape(gname)}</label>"
-        for gid, gname in group_names.items()
-    )
-    parts.append(
-        '<details class="choose-groups"><summary>choose groups…</summary>'
-        + _action_form(
-            f"{base}save/", target_id, csrf_token, boxes + "<button>save to selected</button>"
-        )
-        + "</details>"
-    )
-    if rejected:
-        parts.append('<span class="chip rejected-chip">rejected</span>')
-        parts.append(
-            _action_form(
-                f"{base}unreject/",
-                target_id,
-                csrf_token,
-                '<button class="undo-btn">undo reject</button>',
-                "inline",
-            )
-        )
-    else:
-        parts.append(
-            _action_form(
-                f"{base}reject/",
-                target_id,
-                csrf_token,
-                '<button class="reject-btn">reject</button>',
-                "inline",
-            )
-        )
-    if message:
-        parts.append(f'<span class="error" role="alert">{escape(message)}</span>')
-    parts.append("</div>")
-    return mark_safe("".join(parts))
+) -> dict[str, Any]:
+    return {
+        "target": target,
+        "state": state,
+        "saved_names": [group_names.get(g, str(g)) for g in state.saved_groups],
+        "passed_names": [group_names.get(g, str(g)) for g in state.passed_groups],
+        "group_choices": [
+            (gid, name, gid in state.saved_groups) for gid, name in group_names.items()
+        ],
+        "can_act": can_act,
+        "message": message,
+    }
 
 
-def render_card(
-    card: CandidateCard, group_names: dict[int, str], csrf_token: str, live: bool = False
-) -> SafeString:
-    """One candidate card: identity, coordinates, class and Fink values, links, cutouts,
-    light curve in magnitude and flux (CSS shows one), actions."""
-    candidate = card.candidate
-    target = candidate.target
-    summary = getattr(target, "summary", None)
-    name = escape(target.name)
-    classes = "card" + (" rejected" if card.rejected else "") + (" live-new" if live else "")
-    rows = [
-        f'<div><span class="label">RA, Dec</span> <span class="mono">{card.ra_hms} '
-        f"{card.dec_dms}</span></div>",
-        f'<div><span class="label">deg</span> <span class="mono">{card.degrees}</span></div>',
-        f'<div><span class="label">b</span> <span class="mono">{card.galactic_b_text}°</span>'
-        "</div>",
-    ]
-    if summary is not None:
-        rows.append(
-            f'<div><span class="label">first / last</span> <span class="mono">'
-            f"{card.detections_text}</span></div>"
-        )
-        flag = ' · <span class="flag">solar system</span>' if summary.is_solar_system else ""
-        rows.append(
-            f'<div><span class="label">detections</span> {summary.n_detections}{flag}</div>'
-        )
-    if card.classification is not None:
-        probability = (
-            f' <span class="prob">{card.probability_text}</span>' if card.probability_text else ""
-        )
-        rows.append(
-            f'<div class="classification"><span class="label">class</span> '
-            f"<strong>{escape(card.classification.label)}</strong>{probability} "
-            f'<span class="muted">({escape(card.classification.author_name)})</span></div>'
-        )
-    values = "".join(
-        f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in card.key_values
-    )
-    rows.append(f'<dl class="key-values">{values}</dl>')
-    links = "".join(
-        f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(label)}</a>'
-        for label, url in card.links.items()
-    )
-    rows.append(f'<div class="links">{links}</div>')
-    cutouts = "".join(
-        f'<figure><img loading="lazy" src="/cutouts/{candidate.alert_id}/{kind}.png" '
-        f'alt="{kind}" width="96" height="96" onerror="this.classList.add(\'missing\')">'
-        f"<figcaption>{kind}</figcaption></figure>"
-        for kind in CUTOUT_KINDS
-    )
-    passed = candidate.passed_at.strftime("%Y-%m-%d %H:%M")
-    actions = render_actions(
-        target_id=target.id,
-        name=target.name,
-        saved_groups=card.saved_groups,
-        passed_groups=card.passed_groups,
-        rejected=card.rejected,
-        group_names=group_names,
-        csrf_token=csrf_token,
-    )
+def render_actions(request, **kwargs) -> SafeString:
+    """The action bar of a source (save / unsave, choose groups, reject / undo): what the
+    htmx buttons swap in after an action. Users whose role may not act see the state only."""
     return mark_safe(
-        f'<article class="{classes}" id="candidate-{candidate.id}" '
-        f'data-candidate="{candidate.id}" data-name="{name}" tabindex="-1">'
-        f'<header><h2><a href="/sources/{escape(quote(target.name, safe=""))}/" '
-        f'class="open-source">{name}</a></h2>'
-        f'<span class="muted">{escape(candidate.filter.stream.name)} · '
-        f"{escape(candidate.filter.name)} · passed {passed} UTC</span></header>"
-        f'<div class="card-body"><div class="coords">{"".join(rows)}</div>'
-        f'<div class="cutouts">{cutouts}</div>'
-        f'<div class="lightcurve">{sparkline_svg(card.photometry, "mag")}'
-        f"{sparkline_svg(card.photometry, 'flux')}"
-        f'<div class="legend">{band_legend(card.photometry)}</div></div></div>'
-        f"{actions}</article>"
+        render_to_string(
+            "sources/_actions.html",
+            {"a": actions_context(**kwargs), **_csrf(get_token(request))},
+            using="jinja2",
+        )
     )
+
+
+def render_cards(request, cards: list[CandidateCard], queue_query: str = "") -> SafeString:
+    """A page of cards; ``queue_query`` (the queue's parameters) goes into each card's
+    "n alerts" link so that the list it opens matches the count."""
+    return mark_safe(
+        render_to_string(
+            "sources/_cards.html",
+            {"cards": cards, "queue_query": queue_query, **_csrf(get_token(request))},
+            using="jinja2",
+        )
+    )
+
+
+def render_card(card: CandidateCard, csrf_token: str, live: bool = False) -> str:
+    """One card's HTML, outside a request (the live stream sends cards one at a time)."""
+    return render_to_string(
+        "sources/_card.html", {"card": card, "live": live, **_csrf(csrf_token)}, using="jinja2"
+    )
+
+
+def _csrf(token: str) -> dict[str, str]:
+    """The CSRF token and its hidden input, made once for a whole page (the backend's own
+    ``csrf_input`` masks a new token at every use: 5 forms on each of 200 cards)."""
+    return {
+        "csrf_token": token,
+        "csrf_input": format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token
+        ),
+    }

@@ -6,9 +6,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.html import escape
+
+from sources.models import Photometry
 
 BAND_COLOURS = {
     "ztfg": "#1a9850",
@@ -23,6 +28,48 @@ BAND_COLOURS = {
 }
 FALLBACK_COLOUR = "#2166ac"
 BAND_ORDER = list(BAND_COLOURS)
+CARD_POINTS = 120
+
+
+@dataclass
+class LightCurvePoint:
+    """One measurement: MJD (days), flux and error (µJy), AB magnitudes."""
+
+    mjd: float
+    band: str
+    flux: float | None
+    fluxerr: float | None
+    mag: float | None
+    magerr: float | None
+    limiting_mag: float | None
+
+
+def light_curves(
+    target_ids: list[int], latest: int | None = None, *, user=None, include_rejected=False
+) -> dict[int, list[LightCurvePoint]]:
+    """Photometry of several targets in one query, by target, in time order; with
+    ``latest``, only each target's ``latest`` most recent points (what a card draws).
+    With ``user``, only the points that user may see (``sources.uploads.visible_photometry``:
+    uploads of other groups and rejected points are left out).
+
+    Ordered by ``measurement_key``, which is time order (see ``Photometry``), so the
+    unique ``(target, measurement_key)`` index feeds the window without a sort."""
+    curves: dict[int, list[LightCurvePoint]] = defaultdict(list)
+    rows = Photometry.objects.filter(target_id__in=target_ids)
+    if user is not None:
+        from sources.uploads import visible_photometry
+
+        rows = visible_photometry(user, rows, include_rejected=include_rejected)
+    if latest is not None:
+        rows = rows.annotate(
+            recency=Window(
+                RowNumber(), partition_by=[F("target_id")], order_by=F("measurement_key").desc()
+            )
+        ).filter(recency__lte=latest)
+    columns = ("target_id", "mjd", "band", "flux", "fluxerr", "mag", "magerr", "limiting_mag")
+    for target_id, *point in rows.order_by("target_id", "measurement_key").values_list(*columns):
+        curves[target_id].append(LightCurvePoint(*point))
+    return curves
 
 
 def band_colour(band: str) -> str:
@@ -163,6 +210,9 @@ def _finite(value: float | None) -> float | None:
 
 def band_legend(points) -> str:
     bands = _sorted_bands(p.band for p in points)
-    return "".join(
-        f'<span class="band" style="color:{band_colour(b)}">● {escape(b)}</span>' for b in bands
-    )
+    return "".join(f'<span class="band {band_class(b)}">● {escape(b)}</span>' for b in bands)
+
+
+def band_class(band: str) -> str:
+    """CSS class colouring a band's legend (``static/sources/scanning.css``): no inline style."""
+    return f"band-{band}" if band in BAND_COLOURS else "band-other"

@@ -4,7 +4,8 @@ Migration ``sources.0003`` makes every INSERT into ``sources_candidate`` send th
 the ``sources_candidate_inserted`` channel when the inserting transaction commits. Each open
 queue holds one dedicated psycopg connection that LISTENs and blocks in
 ``Connection.notifies`` (no polling); new ids are checked against the viewer's queue filters
-(so permissions go through ``accounts`` like the page itself) and sent as rendered cards.
+(so permissions go through ``accounts`` like the page itself) and sent as rendered cards,
+one per object (the page replaces the card of an object it already shows).
 
 Serving: one stream holds one worker thread and one database connection for as long as the
 page is open. The threaded development server is fine; in production run gunicorn with
@@ -21,10 +22,10 @@ from dataclasses import replace
 
 from django.db import connection
 
-from accounts.access import groups_of
 from icare_tom.pglisten import listen_connection, sse
-from sources.cards import render_card
-from sources.queries import QueueParams, attach_filters, build_cards, queue_queryset
+from sources.cards import build_cards, render_card
+from sources.forms import QueueParams
+from sources.queue import queue_queryset
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ def candidate_events(
     line every ``keepalive_s`` seconds so proxies keep the connection open. ``csrf_token``
     goes into the cards' action forms."""
     params = replace(params, cursor=None)
-    group_names = {g.id: g.name for g in groups_of(user)}
     listener = listen_connection()
     try:
         listener.execute(f"LISTEN {CHANNEL}")
@@ -73,12 +73,11 @@ def candidate_events(
                 .select_related("target", "target__summary")
                 .order_by("passed_at", "id")
             )
-            attach_filters(rows)
-            for card in build_cards(user, rows):
-                html = render_card(card, group_names, csrf_token, live=True)
+            for card in build_cards(user, rows, params):
+                html = render_card(card, csrf_token, live=True)
                 yield sse(
                     "candidate",
-                    json.dumps({"id": card.candidate.id, "html": html}),
+                    json.dumps({"id": card.candidate.id, "target": card.target.id, "html": html}),
                     event_id=str(card.candidate.id),
                 )
             connection.close_if_unusable_or_obsolete()

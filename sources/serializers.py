@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from sources.queries import CandidateCard
+from sources.cards import CandidateCard
 
 
 class LightCurvePointSerializer(serializers.Serializer):
@@ -39,7 +39,7 @@ class ClassificationSerializer(serializers.Serializer):
 
 
 class CandidateSerializer(serializers.Serializer):
-    """One card of the scanning queue."""
+    """One object of the scanning queue, through its newest matching alert."""
 
     id = serializers.IntegerField(source="candidate.id")
     name = serializers.CharField(source="target.name")
@@ -65,6 +65,15 @@ class CandidateSerializer(serializers.Serializer):
     rejected = serializers.BooleanField()
     photometry = LightCurveField()
     links = serializers.DictField(child=serializers.CharField())
+    n_alerts = serializers.IntegerField(
+        source="alerts.count", help_text="alerts of this object matching the queue's filters"
+    )
+    filters = serializers.ListField(
+        source="alerts.filter_names", child=serializers.CharField(), help_text="their filters"
+    )
+    streams = serializers.ListField(
+        source="alerts.streams", child=serializers.CharField(), help_text="their streams"
+    )
 
     def _summary(self, card: CandidateCard):
         return getattr(card.target, "summary", None)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("candidates/", views.candidates, name="candidates"),
     path("candidates/stream/", views.candidate_stream, name="candidate-stream"),
     path("sources/<str:name>/", views.source, name="source"),
+    path("sources/<str:name>/alerts/", views.object_alerts, name="object-alerts"),
     path("sources/<str:name>/photometry.csv", views.photometry_csv, name="photometry-csv"),
     path("sources/<str:name>/save/", views.save, name="save"),
     path(

@@ -1,5 +1,6 @@
 """Scanning queue, source page and group source lists. Views stay thin: queries live in
-``sources.queries``, actions in ``sources.actions``, permissions in ``accounts.access``."""
+``sources.forms`` (the queue's request), ``sources.queue`` (its query) and ``sources.cards``
+(what a card shows), actions in ``sources.actions``, permissions in ``accounts.access``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Prefetch, Q
 from django.http import (
     FileResponse,
     Http404,
@@ -21,39 +22,33 @@ from django.http import (
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import groups_of, target_for, visible_to
-from sources import actions
-from sources.cards import render_actions, render_card
-from sources.lightcurves import band_legend, plotly_traces
+from accounts import acl
+from accounts.access import groups_of, has_acl, may_scan, target_for, visible_to
+from sources import actions, display
+from sources.cards import render_actions, render_cards, scanning_page
+from sources.classifications import classification_rows, visible_classifications
+from sources.coords import galactic_latitude, sexagesimal
+from sources.forms import QueueError, QueueForm
+from sources.lightcurves import band_legend, light_curves, plotly_traces
 from sources.live import candidate_events
 from sources.models import (
     Candidate,
-    ClassificationVote,
     Comment,
     Cutout,
+    Filter,
     Photometry,
-    Rejection,
     SavedSource,
     SourceTag,
+    Stream,
     Taxonomy,
 )
 from sources.panels import render_source_panels
-from sources.queries import (
-    KEY_VALUES,
-    QueueError,
-    QueueForm,
-    build_cards,
-    choices_for,
-    external_links,
-    galactic_latitude,
-    light_curves,
-    scanning_page,
-    sexagesimal,
-    visible_classifications,
-)
+from sources.queue import matching_alerts, scanning_filters
+from sources.state import target_state
 from sources.uploads import visible_photometry
 
 
@@ -64,6 +59,45 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _queue_form(request: HttpRequest) -> QueueForm:
     return QueueForm(request.GET)
+
+
+def choices_for(user) -> dict:
+    """Programs, filters and streams the user can pick in the queue's form."""
+    groups = list(groups_of(user).order_by("name"))
+    filters = list(
+        Filter.objects.filter(group__in=groups).select_related("stream", "group").order_by("name")
+    )
+    streams = list(Stream.objects.filter(filters__in=filters).distinct().order_by("name"))
+    return {"groups": groups, "filters": filters, "streams": streams}
+
+
+OBJECT_ALERTS_SHOWN = 100
+
+
+@login_required
+@require_GET
+def object_alerts(request: HttpRequest, name: str) -> HttpResponse:
+    """The alerts of one object that match the queue's filters (a card's "n alerts"), newest
+    first; a fragment the card loads on demand."""
+    target = target_for(request.user, name=name)
+    form = _queue_form(request)
+    if not form.is_valid():
+        return HttpResponseBadRequest("bad queue parameters")
+    try:
+        params = form.params()
+        rows = list(
+            matching_alerts(
+                Candidate.objects.filter(target=target),
+                params,
+                scanning_filters(request.user, params),
+                timezone.now(),
+            )
+            .select_related("filter__stream")
+            .order_by("-passed_at", "-id")[:OBJECT_ALERTS_SHOWN]
+        )
+    except QueueError as error:
+        return HttpResponseBadRequest(str(error))
+    return render(request, "sources/_object_alerts.html", {"rows": rows, "target": target})
 
 
 @login_required
@@ -85,11 +119,10 @@ def candidates(request: HttpRequest) -> HttpResponse:
     if next_cursor:
         query["cursor"] = next_cursor
         next_url = f"{reverse('sources:candidates')}?{query.urlencode()}"
-    group_names = {g.id: g.name for g in groups_of(request.user)}
-    csrf_token = get_token(request)
+    query.pop("cursor", None)
     context = {
         "cards": cards,
-        "cards_html": [render_card(card, group_names, csrf_token) for card in cards],
+        "cards_html": render_cards(request, cards, query.urlencode()),
         "next_url": next_url,
         "error": error,
     }
@@ -102,7 +135,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
         values=request.GET,
         choices=choices_for(request.user),
         stream_url=f"{reverse('sources:candidate-stream')}?{stream_query.urlencode()}",
-        annotation_keys=sorted({k for keys in KEY_VALUES.values() for k, _ in keys}),
+        annotation_keys=display.annotation_keys(),
     )
     return render(request, "sources/candidates.html", context, status=400 if error else 200)
 
@@ -140,27 +173,16 @@ def _group_ids(request: HttpRequest) -> list[int] | None:
         raise actions.ActionRefused("group ids must be integers") from error
 
 
-def _card_actions(request: HttpRequest, target, message: str | None = None) -> HttpResponse:
-    """The refreshed action bar of a card (htmx swap target)."""
-    my_groups = list(groups_of(request.user))
-    my_ids = [g.id for g in my_groups]
-    saved = sorted(
-        SavedSource.objects.filter(
-            target=target, group_id__in=my_ids, unsaved_at__isnull=True
-        ).values_list("group_id", flat=True)
-    )
-    rejected = Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists()
-    html = render_actions(
-        target_id=target.id,
-        name=target.name,
-        saved_groups=saved,
-        passed_groups=actions.passed_groups(request.user, target),
-        rejected=rejected,
-        group_names={g.id: g.name for g in my_groups},
-        csrf_token=get_token(request),
+def _actions_html(request: HttpRequest, target, message: str | None = None):
+    """The action bar of a source for this user: on cards, the source page, htmx swaps."""
+    return render_actions(
+        request,
+        target=target,
+        state=target_state(request.user, target.id),
+        group_names=dict(groups_of(request.user).order_by("name").values_list("id", "name")),
+        can_act=may_scan(request.user),
         message=message,
     )
-    return HttpResponse(html)
 
 
 def _source_action(request: HttpRequest, name: str, action) -> HttpResponse:
@@ -172,9 +194,7 @@ def _source_action(request: HttpRequest, name: str, action) -> HttpResponse:
     except actions.ActionRefused as refused:
         message, status = str(refused), refused.status
     if request.headers.get("HX-Request"):
-        response = _card_actions(request, target, message)
-        response.status_code = status
-        return response
+        return HttpResponse(_actions_html(request, target, message), status=status)
     if message:
         messages.error(request, message)
     return redirect(_back(request, reverse("sources:source", args=[target.name])))
@@ -225,28 +245,11 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
     )
     latest = history[0] if history else None
     survey = latest.filter.stream.survey if latest else ("lsst" if name.isdigit() else "ztf")
-    card = build_cards(user, [latest])[0] if latest else None
     ra = float(target.ra or 0.0)
     dec = float(target.dec or 0.0)
     (ra_hms,), (dec_dms,) = sexagesimal([ra], [dec])
 
-    classifications = list(
-        visible_classifications(user)
-        .filter(target=target)
-        .select_related("taxonomy")
-        .annotate(
-            score=Sum("votes__vote", default=0),
-            n_votes=Count("votes"),
-        )
-        .order_by("-created", "-id")
-    )
-    my_votes = dict(
-        ClassificationVote.objects.filter(
-            classification__in=classifications, voter=user
-        ).values_list("classification_id", "vote")
-    )
-    for classification in classifications:
-        classification.my_vote = my_votes.get(classification.id, 0)
+    classifications = classification_rows(user, target)
 
     comments = list(
         visible_to(
@@ -284,14 +287,13 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
         "ra_hms": ra_hms,
         "dec_dms": dec_dms,
         "galactic_b": float(galactic_latitude([ra], [dec])[0]),
-        "links": external_links(survey, target.name, ra, dec),
+        "links": display.external_links(survey, target.name, ra, dec),
         "summary": getattr(target, "summary", None),
         "points": points,
         "legend": band_legend(points),
         "plot_data": plotly_traces(points),
         "history": history,
         "latest": latest,
-        "card": card,
         "annotations": sorted((latest.annotations or {}).items()) if latest else [],
         "classifications": classifications,
         "taxonomies": taxonomies,
@@ -301,15 +303,12 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
         "active_saves": [s for s in saves if s.unsaved_at is None],
         "my_groups": my_groups,
         "group_names": {g.id: g.name for g in my_groups},
-        "actions_html": render_actions(
-            target_id=target.id,
-            name=target.name,
-            saved_groups=sorted({s.group_id for s in saves if s.unsaved_at is None}),
-            passed_groups=actions.passed_groups(user, target),
-            rejected=Rejection.objects.active().filter(target=target, group_id__in=my_ids).exists(),
-            group_names={g.id: g.name for g in my_groups},
-            csrf_token=get_token(request),
-        ),
+        "actions_html": _actions_html(request, target),
+        "may": {
+            "classify": has_acl(user, acl.CLASSIFY),
+            "comment": has_acl(user, acl.COMMENT),
+            "annotate": has_acl(user, acl.ANNOTATE),
+        },
         "cutout_alert": cutout_alert,
         "raw_alert_url": _raw_alert_url(latest.alert_id) if latest else None,
         "source_panels": render_source_panels(request, target),

@@ -1,4 +1,6 @@
 // Scanning queue: mag/flux toggle, keyboard shortcuts, live candidates over server-sent events.
+// One card per object: actions swap the action bar of the card they come from, and a live
+// alert of an object already on the page replaces that object's card.
 (function () {
   "use strict";
   const body = document.body;
@@ -30,9 +32,11 @@
     select(all[Math.min(all.length - 1, Math.max(0, index + step))]);
   }
   function press(selector) {
-    if (!selected) return;
+    if (!selected) return false;
     const button = selected.querySelector(selector);
-    if (button && !button.disabled) button.click();
+    if (!button || button.disabled) return false;
+    button.click();
+    return true;
   }
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -42,7 +46,7 @@
       case "j": move(1); break;
       case "k": move(-1); break;
       case "s": press(".save-btn"); break;
-      case "r": press(".reject-btn") ; if (selected && !selected.querySelector(".reject-btn")) press(".undo-btn"); break;
+      case "r": if (!press(".reject-btn")) press(".undo-btn"); break;
       case "o": { const link = selected && selected.querySelector(".open-source"); if (link) link.click(); break; }
       default: return;
     }
@@ -67,11 +71,20 @@
     source.addEventListener("ready", () => { status.textContent = "live"; status.className = "live on"; });
     source.addEventListener("candidate", (event) => {
       const data = JSON.parse(event.data);
-      if (document.getElementById("candidate-" + data.id)) return;
       const holder = document.createElement("div");
       holder.innerHTML = data.html.trim();
       const card = holder.firstElementChild;
-      container.prepend(card);
+      const shown = document.getElementById("object-" + data.target);
+      if (shown && shown.dataset.candidate === String(data.id)) return;
+      if (shown) {
+        // The object's newer alert: its card is replaced where it stands (the shifter's
+        // place in the queue does not jump), keeping the selection.
+        const wasSelected = shown === selected;
+        shown.replaceWith(card);
+        if (wasSelected) { selected = null; select(card); }
+      } else {
+        container.prepend(card);
+      }
       if (window.htmx) window.htmx.process(card);
       const empty = document.getElementById("empty-queue");
       if (empty) empty.remove();

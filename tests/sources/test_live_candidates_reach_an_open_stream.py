@@ -36,8 +36,8 @@ def test_it_pushes_a_new_candidate_to_an_open_stream(alice, group_a, group_b, fi
 
 
 def test_it_sends_keepalives_instead_of_polling(alice, group_a, filter_a):
+    from sources.forms import QueueParams
     from sources.live import candidate_events
-    from sources.queries import QueueParams
 
     events = candidate_events(alice, QueueParams(), keepalive_s=0.2)
     try:

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from sources import actions
+from sources.cards import scanning_page
+from sources.forms import QueueError, QueueParams, parse_queue_params
 from sources.models import Classification, ClassificationVote, Filter, Taxonomy
-from sources.queries import QueueError, QueueParams, parse_queue_params, scanning_page
 from tests.sources.conftest import make_candidate, make_target, names
 
 pytestmark = pytest.mark.django_db
