@@ -15,6 +15,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
         call_command("seed_demo", verbosity=options["verbosity"])
+        call_command("seed_followup_demo", verbosity=options["verbosity"])
 
     def _ensure_admin(self) -> None:
         username = os.environ.get("ICARE_ADMIN_USERNAME", "admin")
