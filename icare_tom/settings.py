@@ -172,6 +172,11 @@ CELERY_BEAT_SCHEDULE["notifications-sweep-deliveries"] = {
     "task": "notifications.sweep_deliveries",
     "schedule": 60,
 }
+# New candidates passing users' saved queue views are announced (sources).
+CELERY_BEAT_SCHEDULE["sources-match-saved-views"] = {
+    "task": "sources.match_saved_views",
+    "schedule": 30,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --------------------------------------------------------------------------- GCN events

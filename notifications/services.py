@@ -28,6 +28,7 @@ from notifications.models import (
     Delivery,
     GroupChannel,
     Notification,
+    SavedView,
 )
 from notifications.preferences import preferences_for
 
@@ -303,3 +304,11 @@ def mark_read(user, ids: list[int] | None = None) -> int:
 
 def deliveries_of(user):
     return Delivery.objects.filter(notification__recipient=user).select_related("notification")
+
+
+def advance_saved_view(view, last_candidate_id: int) -> None:
+    """Move a saved view's mark forward (never back) to ``last_candidate_id``."""
+    SavedView.objects.filter(pk=view.pk, last_candidate_id__lt=last_candidate_id).update(
+        last_candidate_id=last_candidate_id
+    )
+    view.last_candidate_id = max(view.last_candidate_id, last_candidate_id)

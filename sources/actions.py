@@ -9,6 +9,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from tom_targets.models import Target
 
@@ -22,6 +23,8 @@ from accounts.access import (
     may_scan,
 )
 from accounts.refusals import Forbidden, Refused
+from notifications import kinds
+from notifications.services import notify
 from sources.models import (
     Classification,
     ClassificationVote,
@@ -33,7 +36,9 @@ from sources.models import (
 )
 from sources.state import target_state
 
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+# ``@name``: a user name (letters, digits, . + - _), not ending with the sentence's full stop.
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{0,149}[\w+-])")
+MAX_COMMENT_CHARS = 10_000
 
 
 class ActionRefused(Refused):
@@ -167,8 +172,32 @@ def classify(
         author=user,
         author_name=user.get_username(),
     )
-    classification.groups.set(_groups_seeing(user, target))
+    groups = _groups_seeing(user, target)
+    classification.groups.set(groups)
+    _notify_classification(user, target, classification, groups)
     return classification
+
+
+def _notify_classification(user, target: Target, classification: Classification, groups) -> None:
+    """Tell the members of the groups that have ``target`` saved and see the label."""
+    saved_in = SavedSource.objects.filter(
+        target=target, group_id__in=groups, unsaved_at__isnull=True
+    ).values("group_id")
+    members = (
+        get_user_model()
+        .objects.filter(groups__id__in=saved_in, is_active=True)
+        .exclude(pk=user.pk)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    notify(
+        list(members),
+        kinds.CLASSIFICATION,
+        f"{user.get_username()} classified {target.name} as {classification.label}",
+        f"/sources/{target.name}/",
+        dedupe_key=f"classification:{classification.pk}",
+        label=classification.label,
+    )
 
 
 def taxonomy_labels(taxonomy: Taxonomy) -> list[str]:
@@ -206,8 +235,13 @@ def _groups_seeing(user, target: Target) -> list[int]:
 
 
 def mentioned_users(text: str) -> QuerySet:
-    names = set(MENTION.findall(text))
-    return get_user_model().objects.filter(username__in=names, is_active=True)
+    """Active users named with ``@username`` in ``text`` (every one of them, any case)."""
+    names = {name.lower() for name in MENTION.findall(text)}
+    return (
+        get_user_model()
+        .objects.annotate(username_lower=Lower("username"))
+        .filter(username_lower__in=names, is_active=True)
+    )
 
 
 @transaction.atomic
@@ -218,10 +252,21 @@ def add_comment(user, target: Target, text: str, group_ids=None) -> Comment:
     text = text.strip()
     if not text:
         raise ActionRefused("a comment needs some text")
+    if len(text) > MAX_COMMENT_CHARS:
+        raise ActionRefused(f"a comment has at most {MAX_COMMENT_CHARS} characters")
     groups = _checked_groups(user, _groups_seeing(user, target) if group_ids is None else group_ids)
     comment = Comment.objects.create(target=target, author=user, text=text)
     comment.groups.set(groups)
-    comment.mentions.set(mentioned_users(text).filter(groups__id__in=groups).distinct())
+    # Everyone named who may read the comment: a member of one of its groups.
+    mentioned = list(mentioned_users(text).filter(groups__id__in=groups).distinct())
+    comment.mentions.set(mentioned)
+    notify(
+        [u for u in mentioned if u.pk != user.pk],
+        kinds.MENTION,
+        f"{user.get_username()} mentioned you on {target.name}: {text[:200]}",
+        f"/sources/{target.name}/#comment-{comment.pk}",
+        dedupe_key=f"comment:{comment.pk}",
+    )
     return comment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -148,3 +148,50 @@ class SourceUnsave(APIView):
             "saved_group_ids": _active_group_ids(request.user, target),
         }
         return Response(UnsaveResponseSerializer(data).data)
+
+
+class CommentRequestSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=actions.MAX_COMMENT_CHARS, trim_whitespace=True)
+    group_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, max_length=100
+    )
+
+
+class CommentResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    group_ids = serializers.ListField(child=serializers.IntegerField())
+    mentions = serializers.ListField(child=serializers.CharField())
+    created = serializers.DateTimeField()
+
+
+class SourceComments(APIView):
+    """Comment on a source (the API twin of the source page's comment form)."""
+
+    @extend_schema(
+        operation_id="sources_comment",
+        request=CommentRequestSerializer,
+        responses={201: CommentResponseSerializer, 400: None, 403: None, 404: None},
+        description=(
+            "A comment on `name` for `group_ids` (default: your groups that see it); every "
+            "`@username` who may read it is recorded and notified."
+        ),
+    )
+    def post(self, request, name: str):
+        target = target_for(request.user, name=name)
+        payload = CommentRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        comment = actions.add_comment(
+            request.user,
+            target,
+            payload.validated_data["text"],
+            payload.validated_data.get("group_ids"),
+        )
+        data = {
+            "id": comment.pk,
+            "text": comment.text,
+            "group_ids": sorted(comment.groups.values_list("id", flat=True)),
+            "mentions": sorted(comment.mentions.values_list("username", flat=True)),
+            "created": comment.created,
+        }
+        return Response(CommentResponseSerializer(data).data, status=status.HTTP_201_CREATED)

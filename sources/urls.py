@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/candidates", api.CandidateList.as_view(), name="api-candidates"),
     path("api/sources", api.SourceSave.as_view(), name="api-sources"),
     path("api/sources/<str:name>", api.SourceUnsave.as_view(), name="api-source"),
+    path("api/sources/<str:name>/comments", api.SourceComments.as_view(), name="api-comments"),
     path("api/photometry", api_uploads.PhotometryUpload.as_view(), name="api-photometry"),
     path(
         "api/photometry/validation",
