@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "gcn",
     "facilities",
     "planning",
+    "shifts",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,10 @@ CELERY_BEAT_SCHEDULE["sources-match-saved-views"] = {
     "task": "sources.match_saved_views",
     "schedule": 30,
 }
+# Shift reminders before the start and warnings about understaffed shifts (shifts).
+CELERY_BEAT_SCHEDULE["shifts-reminders"] = {"task": "shifts.send_reminders", "schedule": 60}
+CELERY_BEAT_SCHEDULE["shifts-understaffed"] = {"task": "shifts.warn_understaffed", "schedule": 300}
+SHIFT_REMINDER_MINUTES = env.int("SHIFT_REMINDER_MINUTES", default=60, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --------------------------------------------------------------------------- GCN events
@@ -254,6 +259,7 @@ OPEN_URLS = [
     "/public/*",  # /public/<token>/: revocable read-only links
     # telescope robots: the views accept an allocation's robot token and nothing else
     "/api/facility_queue/*",
+    "/shifts/ical/*",  # /shifts/ical/<token>.ics: a user's shift feed, the token is the key
 ]
 # Self-registration creates inactive accounts that a super admin approves (notified in-app).
 TOM_REGISTRATION_STRATEGY = env.str("TOM_REGISTRATION_STRATEGY", "approval_required") or None

@@ -66,6 +66,7 @@ urlpatterns = [
     path("", include("sources.urls")),
     path("", include("accounts.urls")),
     path("", include("notifications.urls")),
+    path("", include("shifts.urls")),
     path("api/objects/", include("sources.urls_api_objects")),
     path("cutouts/", include("sources.urls_cutouts")),
     path("", include("brokers.urls")),
