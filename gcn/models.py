@@ -11,6 +11,7 @@ millions of rows (``bench/crossmatch.py`` measures both).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField, BigIntegerRangeField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -274,3 +275,36 @@ class SourceMatch(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["localization", "target"], name="gcn_match_unique")
         ]
+
+
+class CircularDraft(models.Model):
+    """One version of a GCN Circular draft written by a group about an event.
+
+    Versions of one (event, group) are numbered from 1; each save (a new draft or an edit)
+    adds a version. ``report`` holds what the text was written from (sources with their
+    status and reason, galaxies, authors, localization, credible level).
+    """
+
+    event = models.ForeignKey(GcnEvent, on_delete=models.CASCADE, related_name="circular_drafts")
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.CASCADE, related_name="circular_drafts"
+    )
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=200)
+    text = models.TextField(max_length=100_000)
+    report = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "group", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "group", "version"], name="circular_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} / {self.group} v{self.version}"
