@@ -18,7 +18,8 @@ from notifications import kinds
 from notifications.models import SavedView
 from notifications.services import advance_saved_view, notify
 from sources.models import Candidate
-from sources.queries import QueueError, parse_queue_params, queue_queryset
+from sources.forms import QueueError, parse_queue_params
+from sources.queue import queue_queryset
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,15 @@ def match_saved_view(view: SavedView) -> int:
         return 0
     try:
         params = parse_queue_params(QueryDict(view.query))
+        rows = list(
+            queue_queryset(view.user, params, per_object=False)
+            .filter(id__gt=view.last_candidate_id)
+            .order_by("id")
+            .values_list("id", "target__name")[:MAX_NEW]
+        )
     except QueueError as error:
         log.warning("saved view %s skipped: %s", view.pk, error)
         return 0
-    rows = list(
-        queue_queryset(view.user, params)
-        .filter(id__gt=view.last_candidate_id)
-        .order_by("id")
-        .values_list("id", "target__name")[:MAX_NEW]
-    )
     if not rows:
         return 0
     names = list(dict.fromkeys(name for _, name in rows))
