@@ -17,8 +17,8 @@ from django.http import QueryDict
 from notifications import kinds
 from notifications.models import SavedView
 from notifications.services import advance_saved_view, notify
-from sources.models import Candidate
 from sources.forms import QueueError, parse_queue_params
+from sources.models import Candidate
 from sources.queue import queue_queryset
 
 log = logging.getLogger(__name__)
