@@ -10,8 +10,8 @@ instrument's candidate fields with their footprints as order-29 ranges. gwemopt 
 fields' MOCs built from those ranges (``MOC.from_depth29_ranges``) — it never re-tiles the
 sky — and a multi-order map rebuilt from the tiles. What we ask of gwemopt is what it is
 good at: per-field probabilities, observability windows (night, airmass, Moon) and the
-greedy/sear/airmass-weighted schedule. Before it runs, the map is cut to the requested
-credible level and the Galactic-plane band; after it, every observation is checked again
+greedy/sear/airmass-weighted schedule. The credible level picks the candidate fields; the
+Galactic-plane band is cut from the map before gwemopt runs; after it, every observation is checked again
 (inside the window, Sun below -12°, airmass within the limit at start and end), and
 several instruments are planned in turn so that sky already scheduled by one is not
 planned again by the next (unless overlap is allowed).
@@ -201,9 +201,10 @@ def _tile_centres(sky: SkyMap) -> tuple[np.ndarray, np.ndarray]:
 
 
 def schedulable_density(sky: SkyMap, s: Settings) -> np.ndarray:
-    """Probability density (/sr) gwemopt schedules on: zero outside the credible level and
-    inside the Galactic-plane band."""
-    dens = np.where(sky.cumprob <= s.probability, sky.probdensity, 0.0)
+    """Probability density (/sr) gwemopt weights fields with: the map's, zero inside the
+    Galactic-plane band. The credible level chose the candidate fields (in SQL); each is
+    then worth all the probability it covers, inside the region or just outside it."""
+    dens = np.array(sky.probdensity, dtype=np.float64)
     if s.galactic_limit > 0:
         ra, dec = _tile_centres(sky)
         dens = np.where(np.abs(_galactic_b(ra, dec)) < s.galactic_limit, 0.0, dens)
