@@ -7,7 +7,7 @@ Works in a separate database ``<name>_planning`` next to ``DATABASE_URL`` (creat
 migrated on first use; the instruments and the map are kept for the next run). Prints:
 
 * request → stored plan for ZTF (real field grid) on MS181101ab's bayestar map, one
-  Palomar night (2019-04-08 03:00–13:00 UTC), g+r 30 s, airmass ≤ 2, 90 % region, greedy
+  Palomar night (2019-04-08 03:00-13:00 UTC), g+r 30 s, airmass ≤ 2, 90 % region, greedy
   (budget < 60 s), cold (gwemopt imported by the run) and warm;
 * field pre-selection in SQL for the Rubin grid (4,206 fields) and ZTF against the 90 %
   region (budget < 100 ms);

@@ -11,9 +11,9 @@ fields' MOCs built from those ranges (``MOC.from_depth29_ranges``) — it never 
 sky — and a multi-order map rebuilt from the tiles. What we ask of gwemopt is what it is
 good at: per-field probabilities, observability windows (night, airmass, Moon) and the
 greedy/sear/airmass-weighted schedule. The credible level picks the candidate fields; the
-Galactic-plane band is cut from the map before gwemopt runs; after it, every observation is checked again
-(inside the window, Sun below -12°, airmass within the limit at start and end), and
-several instruments are planned in turn so that sky already scheduled by one is not
+Galactic-plane band is cut from the map before gwemopt runs; after it, every observation
+is checked again (inside the window, Sun below -12°, airmass within the limit at start and
+end), and several instruments are planned in turn so that sky already scheduled by one is not
 planned again by the next (unless overlap is allowed).
 """
 
