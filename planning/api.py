@@ -224,9 +224,12 @@ class PlanQueueView(APIView):
             raise PermissionDenied("sending plans needs Manage observation plans")
         try:
             if action == "send":
-                return Response({"id": plan.pk, "sent": queue.send_plan(plan, request.user)})
+                sent = queue.send_plan(plan, request.user)
+                return Response({"id": plan.pk, "sent": sent})
             if action == "withdraw":
-                return Response({"id": plan.pk, "withdrawn": queue.withdraw_plan(plan)})
+                return Response(
+                    {"id": plan.pk, "withdrawn": queue.withdraw_plan(plan, request.user)}
+                )
         except queue.QueueError as exc:
             raise ValidationError({"queue": str(exc)}) from None
         raise Http404

@@ -161,6 +161,8 @@ def _offline_astropy() -> None:
     # The machines have no internet: never try to download IERS tables.
     iers.conf.auto_download = False
     iers.conf.auto_max_age = None
+    # Plans for dates beyond the bundled IERS tables (the future) use predicted values.
+    iers.conf.iers_degraded_accuracy = "warn"
 
 
 def covered_fraction(lower: np.ndarray, upper: np.ndarray, cov_lo, cov_hi) -> np.ndarray:

@@ -700,6 +700,9 @@ def cancel_plan(plan: ObservationPlanRequest) -> bool:
 
 
 def observation_rows(plan: ObservationPlanRequest) -> list[dict]:
+    from planning import queue
+
+    live = queue.statuses(plan)
     rows = []
     for o in plan.planned_observations.select_related("field", "allocation__instrument").order_by(
         "order"
@@ -717,7 +720,7 @@ def observation_rows(plan: ObservationPlanRequest) -> list[dict]:
                 "exposure_time": o.exposure_time,
                 "airmass": round(o.airmass, 4),
                 "probability": o.probability,
-                "queue_status": o.queue_status,
+                "queue_status": live.get(o.queue_request_id, o.queue_status),
             }
         )
     return rows

@@ -41,9 +41,41 @@ def _on_event(sender, instance: GcnEvent, created: bool, **kwargs) -> None:
         transaction.on_commit(lambda: cancel_for_retraction(pk))
 
 
+def _on_followup(sender, instance, created: bool, **kwargs) -> None:
+    """A queued exposure of a plan changed status: mirror it on the planned observation, and
+    record an executed observation once the robot reports it completed."""
+    from planning.models import ExecutedObservation, PlannedObservation
+
+    planned = (
+        PlannedObservation.objects.filter(queue_request_id=instance.pk)
+        .select_related("plan", "allocation")
+        .first()
+    )
+    if planned is None:
+        return
+    if planned.queue_status != instance.status:
+        PlannedObservation.objects.filter(pk=planned.pk).update(queue_status=instance.status)
+    if (
+        instance.status == "completed"
+        and not ExecutedObservation.objects.filter(planned=planned).exists()
+    ):
+        ExecutedObservation.objects.create(
+            group_id=planned.plan.group_id,
+            instrument_id=planned.allocation.instrument_id,
+            field_id=planned.field_id,
+            obstime=timezone.now(),
+            filter=planned.filter,
+            exposure_time=planned.exposure_time,
+            planned=planned,
+        )
+
+
 def connect() -> None:
+    from facilities.models import FollowupRequest
+
     post_save.connect(_on_localization, sender=Localization, dispatch_uid="planning-loc")
     post_save.connect(_on_event, sender=GcnEvent, dispatch_uid="planning-event")
+    post_save.connect(_on_followup, sender=FollowupRequest, dispatch_uid="planning-followup")
 
 
 def matches(default, loc: Localization) -> bool:

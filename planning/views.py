@@ -180,7 +180,7 @@ class PlanActionPage(ApprovedMixin, View):
                 n = queue.send_plan(plan, request.user)
                 messages.success(request, f"{n} observation(s) sent to the telescope queue.")
             else:
-                n = queue.withdraw_plan(plan)
+                n = queue.withdraw_plan(plan, request.user)
                 messages.success(request, f"{n} observation(s) taken back from the queue.")
         except queue.QueueError as exc:
             messages.error(request, str(exc))
