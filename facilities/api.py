@@ -397,7 +397,7 @@ class QueueRequests(RobotView):
             items = services.queue_for(request.auth, allocation_id, statuses or ["pending"])
         except Refused as exc:
             return refused(exc)
-        return Response(QueueItemSerializer(items, many=True).data)
+        return Response(items)  # plain dicts in QueueItemSerializer's shape
 
 
 class QueueRequestUpdate(RobotView):

@@ -101,25 +101,48 @@ def compute(
     return result
 
 
-def tonight(target, telescope, now: datetime | None = None) -> dict | None:
-    """Cached :func:`compute` for a target and a telescope (None for telescopes without a
-    fixed site); recomputed at most once an hour."""
-    if not telescope.fixed_location or telescope.latitude is None or telescope.longitude is None:
-        return None
-    if target.ra is None or target.dec is None:
-        return None
+def _key(target, telescope, hour: datetime) -> str:
+    return f"obs:{CACHE_VERSION}:{target.pk}:{telescope.pk}:{hour:%Y%m%d%H}"
+
+
+def _usable(target, telescope) -> bool:
+    return (
+        telescope.fixed_location
+        and telescope.latitude is not None
+        and telescope.longitude is not None
+        and target.ra is not None
+        and target.dec is not None
+    )
+
+
+def tonight_many(target, telescopes, now: datetime | None = None) -> list[dict | None]:
+    """Cached :func:`compute` for a target at several telescopes (one cache round trip when
+    all are cached; None for telescopes without a fixed site); recomputed once an hour."""
     now = now or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    key = f"obs:{CACHE_VERSION}:{target.pk}:{telescope.pk}:{hour:%Y%m%d%H}"
-    result = cache.get(key)
-    if result is None:
-        result = compute(
-            float(target.ra),
-            float(target.dec),
-            telescope.latitude,
-            telescope.longitude,
-            telescope.elevation or 0.0,
-            hour,
-        )
-        cache.set(key, result, CACHE_S)
-    return {**result, "telescope": telescope.nickname, "telescope_name": telescope.name}
+    keys = {t.pk: _key(target, t, hour) for t in telescopes if _usable(target, t)}
+    cached = cache.get_many(list(keys.values())) if keys else {}
+    out: list[dict | None] = []
+    for telescope in telescopes:
+        key = keys.get(telescope.pk)
+        if key is None:
+            out.append(None)
+            continue
+        result = cached.get(key)
+        if result is None:
+            result = compute(
+                float(target.ra),
+                float(target.dec),
+                telescope.latitude,
+                telescope.longitude,
+                telescope.elevation or 0.0,
+                hour,
+            )
+            cache.set(key, result, CACHE_S)
+        out.append({**result, "telescope": telescope.nickname, "telescope_name": telescope.name})
+    return out
+
+
+def tonight(target, telescope, now: datetime | None = None) -> dict | None:
+    """Tonight at one telescope (see :func:`tonight_many`)."""
+    return tonight_many(target, [telescope], now)[0]

@@ -15,7 +15,13 @@ def followup_context(request, target) -> dict | None:
     user = request.user
     if not access.is_approved(user):
         return None
-    requests = list(services.visible_requests(user).filter(target=target).order_by("-created")[:50])
+    requests = list(
+        services.visible_requests(user)
+        .select_related(None)
+        .select_related("allocation__instrument__telescope", "requester")
+        .filter(target=target)
+        .order_by("-created")[:50]
+    )
     allocations = list(services.requestable_allocations(user))
     filters: list[str] = []
     for allocation in allocations:
@@ -48,11 +54,8 @@ def observability_context(request, target) -> dict | None:
         telescopes.setdefault(telescope.pk, telescope)
     if not telescopes:
         return None
-    rows = []
-    for telescope in sorted(telescopes.values(), key=lambda t: t.nickname)[:MAX_TELESCOPES]:
-        row = observability.tonight(target, telescope)
-        if row is not None:
-            rows.append(row)
+    chosen = sorted(telescopes.values(), key=lambda t: t.nickname)[:MAX_TELESCOPES]
+    rows = [row for row in observability.tonight_many(target, chosen) if row is not None]
     curves = [{"telescope": r["telescope"], **r["curve"]} for r in rows if r.get("curve")]
     return {"observability": rows, "observability_curves": curves}
 

@@ -289,11 +289,7 @@ def robot_token_from(header: str) -> RobotToken | None:
         return None
     if len(value) > 100:
         return None
-    token = (
-        RobotToken.objects.select_related("allocation__instrument")
-        .filter(key_hash=_hash(value), revoked__isnull=True)
-        .first()
-    )
+    token = RobotToken.objects.filter(key_hash=_hash(value), revoked__isnull=True).first()
     if token is not None and (
         token.last_used is None or (timezone.now() - token.last_used).total_seconds() > 60
     ):
@@ -324,13 +320,24 @@ def queue_for(token: RobotToken, allocation_id: Any, statuses: list[str], limit:
     unknown = set(statuses) - set(TRANSITIONS)
     if unknown:
         raise Refused(400, f"unknown status {sorted(unknown)}; known: {', '.join(TRANSITIONS)}")
-    qs = (
+    rows = list(
         FollowupRequest.objects.filter(allocation_id=allocation_id, status__in=statuses)
-        .select_related("target")
-        .order_by("id")[:limit]
+        .order_by("id")
+        .values_list(
+            "id",
+            "status",
+            "target__name",
+            "target__ra",
+            "target__dec",
+            "priority",
+            "parameters",
+            "created",
+            "delivered",
+        )[:limit]
     )
-    requests = list(qs)
-    undelivered = [r.pk for r in requests if r.delivered is None]
+    keys = ("id", "status", "target", "ra", "dec", "priority", "parameters", "created")
+    requests = [dict(zip(keys, row[:-1], strict=True)) for row in rows]
+    undelivered = [row[0] for row in rows if row[-1] is None]
     if undelivered:
         now = timezone.now()
         FollowupRequest.objects.filter(pk__in=undelivered, delivered__isnull=True).update(

@@ -12,6 +12,7 @@ An upload is atomic: one bad point or line refuses the whole upload (400 naming 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import zlib
@@ -112,7 +113,7 @@ def check_may_upload(user, target: Target) -> None:
 # --------------------------------------------------------------------------- photometry
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CleanPoint:
     mjd: float
     band: str
@@ -123,16 +124,20 @@ class CleanPoint:
     limiting_mag: float | None
 
 
-def _number(value, name: str, problems: list[str], where: str) -> float | None:
+_VALUE_KEYS = ("flux", "fluxerr", "mag", "magerr", "limiting_mag")
+
+
+def _number(value, name: str, problems: list[str], where) -> float | None:
+    """``value`` as a finite float, None when absent; ``where()`` names the point on error."""
     if value is None or value == "":
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        problems.append(f"{where}: {name} is not a number")
+        problems.append(f"{where()}: {name} is not a number")
         return None
     if not math.isfinite(number):
-        problems.append(f"{where}: {name} is not finite")
+        problems.append(f"{where()}: {name} is not finite")
         return None
     return number
 
@@ -145,48 +150,50 @@ def clean_points(points, where_prefix: str = "point") -> list[CleanPoint]:
         raise UploadError(f"at most {MAX_POINTS} points per upload")
     problems: list[str] = []
     clean: list[CleanPoint] = []
+    lo, hi = MJD_RANGE
     for i, point in enumerate(points, start=1):
-        where = f"{where_prefix} {i}"
+
+        def where(i=i):
+            return f"{where_prefix} {i}"
+
         if not isinstance(point, dict):
-            problems.append(f"{where}: not an object")
+            problems.append(f"{where()}: not an object")
             continue
         n_before = len(problems)
         mjd = _number(point.get("mjd"), "mjd", problems, where)
         band = point.get("filter")
         if not isinstance(band, str) or band not in SNCOSMO_BANDS:
-            problems.append(f"{where}: filter {str(band)[:30]!r} is not an sncosmo band name")
-        values = {
-            k: _number(point.get(k), k, problems, where)
-            for k in ("flux", "fluxerr", "mag", "magerr", "limiting_mag")
-        }
-        if mjd is None and len(problems) == n_before:
-            problems.append(f"{where}: mjd is missing")
-        elif mjd is not None and not MJD_RANGE[0] <= mjd <= MJD_RANGE[1]:
-            problems.append(f"{where}: mjd {mjd} is outside {MJD_RANGE[0]:.0f}-{MJD_RANGE[1]:.0f}")
+            problems.append(f"{where()}: filter {str(band)[:30]!r} is not an sncosmo band name")
+        get = point.get
         flux, fluxerr, mag, magerr, limit = (
-            values[k] for k in ("flux", "fluxerr", "mag", "magerr", "limiting_mag")
+            _number(get(k), k, problems, where) for k in _VALUE_KEYS
         )
-        kinds = [flux is not None, mag is not None, limit is not None]
+        if mjd is None and len(problems) == n_before:
+            problems.append(f"{where()}: mjd is missing")
+        elif mjd is not None and not lo <= mjd <= hi:
+            problems.append(f"{where()}: mjd {mjd} is outside {lo:.0f}-{hi:.0f}")
         if len(problems) > n_before:
             continue
-        if sum(kinds) != 1:
-            problems.append(f"{where}: give exactly one of flux+fluxerr, mag+magerr, limiting_mag")
+        if (flux is not None) + (mag is not None) + (limit is not None) != 1:
+            problems.append(
+                f"{where()}: give exactly one of flux+fluxerr, mag+magerr, limiting_mag"
+            )
             continue
         if flux is not None:
             if fluxerr is None or fluxerr < 0:
-                problems.append(f"{where}: fluxerr must be given and ≥ 0")
+                problems.append(f"{where()}: fluxerr must be given and ≥ 0")
                 continue
             if flux > 0:
                 mag = -2.5 * math.log10(flux) + AB_ZERO_POINT_UJY
                 magerr = MAG_ERR_PER_REL_FLUX * fluxerr / flux
         elif mag is not None:
             if magerr is None or not 0 <= magerr < 10 or not -10 < mag < 40:
-                problems.append(f"{where}: mag must be in (-10, 40) with 0 ≤ magerr < 10")
+                problems.append(f"{where()}: mag must be in (-10, 40) with 0 ≤ magerr < 10")
                 continue
             flux = 10 ** (-0.4 * (mag - AB_ZERO_POINT_UJY))
             fluxerr = flux * magerr / MAG_ERR_PER_REL_FLUX
         elif not -10 < limit < 40:
-            problems.append(f"{where}: limiting_mag must be in (-10, 40)")
+            problems.append(f"{where()}: limiting_mag must be in (-10, 40)")
             continue
         clean.append(CleanPoint(mjd, band, flux, fluxerr, mag, magerr, limit))
     if problems:
@@ -194,12 +201,15 @@ def clean_points(points, where_prefix: str = "point") -> list[CleanPoint]:
     return clean
 
 
+@functools.lru_cache(maxsize=1024)
+def _upload_channel(instrument: str, band: str, kind: str) -> int:
+    return UPLOAD_CHANNEL_BASE + zlib.crc32(f"{instrument}|{band}|{kind}".encode()) % 8
+
+
 def upload_key(mjd: float, instrument: str, band: str, is_limit: bool) -> int:
     """Measurement key of an uploaded point: time-ordered like stream keys, in channels the
     streams never use."""
-    kind = "lim" if is_limit else "det"
-    channel = UPLOAD_CHANNEL_BASE + zlib.crc32(f"{instrument}|{band}|{kind}".encode()) % 8
-    return round(mjd * 1e6) * 64 + channel
+    return round(mjd * 1e6) * 64 + _upload_channel(instrument, band, "lim" if is_limit else "det")
 
 
 def _copy_into_temp(cursor, temp: str, columns: list[str], rows) -> None:
