@@ -42,6 +42,7 @@ class LightCurvePoint:
     mag: float | None
     magerr: float | None
     limiting_mag: float | None
+    origin: str | None = None
 
 
 def light_curves(
@@ -66,7 +67,9 @@ def light_curves(
                 RowNumber(), partition_by=[F("target_id")], order_by=F("measurement_key").desc()
             )
         ).filter(recency__lte=latest)
-    columns = ("target_id", "mjd", "band", "flux", "fluxerr", "mag", "magerr", "limiting_mag")
+    columns = (
+        "target_id", "mjd", "band", "flux", "fluxerr", "mag", "magerr", "limiting_mag", "origin",
+    )  # fmt: skip
     for target_id, *point in rows.order_by("target_id", "measurement_key").values_list(*columns):
         curves[target_id].append(LightCurvePoint(*point))
     return curves
@@ -80,22 +83,161 @@ def _sorted_bands(bands: Iterable[str]) -> list[str]:
     return sorted(set(bands), key=lambda b: (BAND_ORDER.index(b) if b in BAND_ORDER else 99, b))
 
 
-def sparkline_svg(points, mode: str, width: int = 260, height: int = 110) -> str:
-    """A light curve as a small SVG: detections with error bars, upper limits as downward
-    triangles (magnitude mode only; a limit has no flux), one colour per band.
+# --------------------------------------------------------------------------- what is drawn
+#
+# One reading of a light curve shared by the queue's sparklines, the source page's plot, its
+# table and its header: a *detection* is a point drawn as a magnitude (flux > 0), except LSST
+# forced photometry whose S/N is below ``ICARE_FORCED_SNR_LIMIT`` (default 3), which is a
+# *limit* at that S/N (m = 23.9 - 2.5 log10(limit x fluxerr / µJy)); ZTF non-detections are
+# limits at their ``diffmaglim``. Axis ranges come from the points that carry information:
+# a point whose error exceeds a bound is drawn (clamped to the frame) but does not set them.
+
+# A magnitude error above this (mag) carries no information for the axis range.
+MAX_MAG_ERROR = 1.0
+# A flux error above this multiple of the curve's median flux error neither.
+FLUX_ERROR_FACTOR = 5.0
+AB_ZERO_POINT_UJY = 23.9
+
+
+def forced_snr_limit() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "ICARE_FORCED_SNR_LIMIT", 3.0))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One point as drawn: ``kind`` is ``"det"`` (magnitude and flux), ``"lim"`` (a limit;
+    ``flux`` kept for forced points, drawn in flux mode) or ``"flux"`` (a measured flux
+    without a magnitude: flux <= 0, drawn in flux mode only)."""
+
+    mjd: float
+    band: str
+    kind: str
+    mag: float | None
+    magerr: float | None
+    limit: float | None
+    flux: float | None
+    fluxerr: float | None
+    origin: str | None
+
+
+def _ok(value) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def marks(points, snr_limit: float | None = None) -> list[Mark]:
+    """The points of a light curve as drawn (see above), in the given order."""
+    snr = forced_snr_limit() if snr_limit is None else snr_limit
+    out = []
+    for p in points:
+        flux = p.flux if _ok(p.flux) else None
+        fluxerr = p.fluxerr if _ok(p.fluxerr) else None
+        mag = p.mag if _ok(p.mag) else None
+        magerr = p.magerr if _ok(p.magerr) else None
+        origin = getattr(p, "origin", None)
+        if (
+            origin == "forced"
+            and flux is not None
+            and (fluxerr is None or fluxerr <= 0 or flux / fluxerr < snr)
+        ):
+            limit = (
+                AB_ZERO_POINT_UJY - 2.5 * math.log10(snr * fluxerr)
+                if fluxerr is not None and fluxerr > 0
+                else None
+            )
+            out.append(Mark(p.mjd, p.band, "lim", None, None, limit, flux, fluxerr, origin))
+        elif mag is not None:
+            out.append(Mark(p.mjd, p.band, "det", mag, magerr, None, flux, fluxerr, origin))
+        elif flux is not None:
+            out.append(Mark(p.mjd, p.band, "flux", None, None, None, flux, fluxerr, origin))
+        elif _ok(p.limiting_mag):
+            out.append(Mark(p.mjd, p.band, "lim", None, None, p.limiting_mag, None, None, origin))
+    return out
+
+
+@dataclass(frozen=True)
+class DetectionSpan:
+    """First and last detection (MJD) and the number of detections, by :func:`marks`."""
+
+    first_mjd: float | None
+    last_mjd: float | None
+    count: int
+
+
+def detection_span(drawn: list[Mark]) -> DetectionSpan:
+    times = [m.mjd for m in drawn if m.kind == "det"]
+    if not times:
+        return DetectionSpan(None, None, 0)
+    return DetectionSpan(min(times), max(times), len(times))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
+
+
+def axis_range(drawn: list[Mark], mode: str) -> tuple[float, float] | None:
+    """``(low, high)`` of the values axis (mag or µJy) from the informative points: error
+    bars of detections whose error is within the bound (``MAX_MAG_ERROR``; in flux,
+    ``FLUX_ERROR_FACTOR`` x the curve's median flux error), limits (magnitude mode; a forced
+    point's only if its flux error is within that bound) or the zero line (flux mode); 5 %
+    margins. ``None`` when nothing is drawn."""
+    errors = [m.fluxerr for m in drawn if m.fluxerr is not None and m.fluxerr > 0]
+    flux_bound = FLUX_ERROR_FACTOR * _median(errors) if errors else math.inf
+    values: list[float] = []
+    if mode == "mag":
+        for m in drawn:
+            if m.kind == "det" and (m.magerr is None or m.magerr <= MAX_MAG_ERROR):
+                err = m.magerr or 0.0
+                values += [m.mag - err, m.mag + err]
+            elif (
+                m.kind == "lim"
+                and m.limit is not None
+                and (m.fluxerr is None or m.fluxerr <= flux_bound)
+            ):
+                values.append(m.limit)
+        if not values:
+            values = [m.mag for m in drawn if m.kind == "det"]
+    else:
+        fluxed = [m for m in drawn if m.flux is not None]
+        for m in fluxed:
+            if m.fluxerr is None or m.fluxerr <= flux_bound:
+                err = m.fluxerr or 0.0
+                values += [m.flux - err, m.flux + err]
+        if not values:
+            values = [m.flux for m in fluxed]
+        if values:
+            values.append(0.0)
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    span = high - low
+    return low - 0.05 * span, high + 0.05 * span
+
+
+def sparkline_svg(points, mode: str, width: int = 260, height: int = 110, drawn=None) -> str:
+    """A light curve as a small SVG: detections with error bars, limits as downward
+    triangles (magnitude mode), one colour per band; points outside the informative range
+    are clamped to the frame's edge.
 
     ``mode`` is ``"mag"`` (brighter up) or ``"flux"`` (µJy, zero line drawn)."""
     pad_left, pad_right, pad_top, pad_bottom = 34, 6, 6, 16
+    drawn = marks(points) if drawn is None else drawn
     detections, limits = [], []
-    for p in points:
+    for m in drawn:
         if mode == "mag":
-            if p.mag is not None:
-                detections.append((p.mjd, p.mag, p.magerr or 0.0, p.band))
-            elif p.limiting_mag is not None:
-                limits.append((p.mjd, p.limiting_mag, p.band))
-        elif p.flux is not None:
-            detections.append((p.mjd, p.flux, p.fluxerr or 0.0, p.band))
-    if not detections and not limits:
+            if m.kind == "det":
+                detections.append((m.mjd, m.mag, m.magerr or 0.0, m.band))
+            elif m.kind == "lim" and m.limit is not None:
+                limits.append((m.mjd, m.limit, m.band))
+        elif m.flux is not None:
+            detections.append((m.mjd, m.flux, m.fluxerr or 0.0, m.band))
+    span = axis_range(drawn, mode)
+    if span is None or (not detections and not limits):
         return (
             f'<svg class="lc lc-{mode}" width="{width}" height="{height}" role="img">'
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="lc-empty">'
@@ -105,14 +247,7 @@ def sparkline_svg(points, mode: str, width: int = 260, height: int = 110) -> str
     t0, t1 = min(times), max(times)
     if t1 - t0 < 1e-6:
         t0, t1 = t0 - 0.5, t1 + 0.5
-    values = [v for _, y, e, _ in detections for v in (y - e, y + e)] + [y for _, y, _ in limits]
-    if mode == "flux":
-        values.append(0.0)
-    v0, v1 = min(values), max(values)
-    if v1 - v0 < 1e-9:
-        v0, v1 = v0 - 0.5, v1 + 0.5
-    span = v1 - v0
-    v0, v1 = v0 - 0.05 * span, v1 + 0.05 * span
+    v0, v1 = span
     plot_w = width - pad_left - pad_right
     plot_h = height - pad_top - pad_bottom
 
@@ -120,7 +255,7 @@ def sparkline_svg(points, mode: str, width: int = 260, height: int = 110) -> str
         return pad_left + (t - t0) / (t1 - t0) * plot_w
 
     def y(v: float) -> float:
-        fraction = (v - v0) / (v1 - v0)
+        fraction = min(1.0, max(0.0, (v - v0) / (v1 - v0)))
         # Magnitudes: brighter (smaller) up.
         return pad_top + (fraction if mode == "mag" else 1 - fraction) * plot_h
 
@@ -168,30 +303,33 @@ def sparkline_svg(points, mode: str, width: int = 260, height: int = 110) -> str
     return "".join(parts)
 
 
-def plotly_traces(points) -> dict[str, Any]:
+def plotly_traces(points, drawn: list[Mark] | None = None) -> dict[str, Any]:
     """Per-band series for the source page's Plotly figure, JSON-ready.
 
-    Returns ``{"first_detection_mjd": float|None, "bands": [{band, colour, det: {mjd, mag,
-    magerr, flux, fluxerr}, lim: {mjd, mag}}]}``; the page builds magnitude or flux traces
-    and MJD or days-since-first-detection axes from it without a round trip."""
+    Returns ``{"first_detection_mjd", "ranges": {"mag": [low, high] | None, "flux": …},
+    "snr_limit", "bands": [{band, colour, det: {mjd, mag, magerr, flux, fluxerr}, lim: {mjd,
+    mag}}]}``. ``det`` holds every measured flux (a forced point below the S/N limit and a
+    flux <= 0 have ``mag`` null: flux mode only); ``lim`` the limits drawn in magnitude mode.
+    The page builds magnitude or flux traces and MJD or days-since-first-detection axes
+    from it without a round trip."""
+    drawn = marks(points) if drawn is None else drawn
     det: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     lim: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    first = None
-    for p in points:
-        if p.flux is not None or p.mag is not None:
-            series = det[p.band]
-            series["mjd"].append(p.mjd)
-            series["flux"].append(_finite(p.flux))
-            series["fluxerr"].append(_finite(p.fluxerr))
-            series["mag"].append(_finite(p.mag))
-            series["magerr"].append(_finite(p.magerr))
-            if p.mag is not None and (first is None or p.mjd < first):
-                first = p.mjd
-        elif p.limiting_mag is not None:
-            lim[p.band]["mjd"].append(p.mjd)
-            lim[p.band]["mag"].append(_finite(p.limiting_mag))
+    for m in drawn:
+        if m.flux is not None or m.kind == "det":
+            series = det[m.band]
+            series["mjd"].append(m.mjd)
+            series["flux"].append(m.flux)
+            series["fluxerr"].append(m.fluxerr)
+            series["mag"].append(m.mag)
+            series["magerr"].append(m.magerr)
+        if m.kind == "lim" and m.limit is not None:
+            lim[m.band]["mjd"].append(m.mjd)
+            lim[m.band]["mag"].append(m.limit)
     return {
-        "first_detection_mjd": first,
+        "first_detection_mjd": detection_span(drawn).first_mjd,
+        "ranges": {"mag": axis_range(drawn, "mag"), "flux": axis_range(drawn, "flux")},
+        "snr_limit": forced_snr_limit(),
         "bands": [
             {
                 "band": band,

@@ -33,7 +33,7 @@ from sources.cards import render_actions, render_cards, scanning_page
 from sources.classifications import classification_rows, visible_classifications
 from sources.coords import galactic_latitude, sexagesimal
 from sources.forms import QueueError, QueueForm
-from sources.lightcurves import band_legend, light_curves, plotly_traces
+from sources.lightcurves import band_legend, detection_span, light_curves, marks, plotly_traces
 from sources.live import candidate_events
 from sources.models import (
     Candidate,
@@ -238,6 +238,9 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
 
     show_rejected = request.GET.get("rejected") == "1"
     points = light_curves([target.id], user=user, include_rejected=show_rejected).get(target.id, [])
+    # One reading of the points for the header, the plot and the table (sources.lightcurves).
+    drawn = marks(points)
+    detections = detection_span(drawn)
     history = list(
         visible_to(user, Candidate.objects.filter(target=target, filter__group_id__in=my_ids))
         .select_related("filter__stream", "filter__group")
@@ -290,8 +293,10 @@ def source(request: HttpRequest, name: str) -> HttpResponse:
         "links": display.external_links(survey, target.name, ra, dec),
         "summary": getattr(target, "summary", None),
         "points": points,
+        "drawn": drawn,
+        "detections": detections,
         "legend": band_legend(points),
-        "plot_data": plotly_traces(points),
+        "plot_data": plotly_traces(points, drawn),
         "history": history,
         "latest": latest,
         "annotations": sorted((latest.annotations or {}).items()) if latest else [],

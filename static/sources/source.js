@@ -36,15 +36,30 @@
     }
     return out;
   }
+  // The value axis spans the informative points (computed on the server: points whose error
+  // exceeds a bound are drawn but do not stretch it).
+  function yaxis() {
+    const range = (data.ranges || {})[state.unit];
+    const axis = {
+      title: state.unit === "mag" ? "AB magnitude" : "flux (µJy)",
+      gridcolor: "#2b3543", zerolinecolor: "#5b6675",
+    };
+    if (range) axis.range = state.unit === "mag" ? [range[1], range[0]] : range;
+    else axis.autorange = state.unit === "mag" ? "reversed" : true;
+    return axis;
+  }
   function layout() {
     return {
       margin: { l: 60, r: 10, t: 10, b: 50 },
       xaxis: {
         title: state.time === "mjd" ? "MJD" : "days since first detection",
         zeroline: false, tickformat: ".1f", exponentformat: "none", separatethousands: false,
+        gridcolor: "#2b3543",
       },
-      yaxis: { title: state.unit === "mag" ? "AB magnitude" : "flux (µJy)", autorange: state.unit === "mag" ? "reversed" : true },
+      yaxis: yaxis(),
       legend: { orientation: "h" }, hovermode: "closest",
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#0b1016",
+      font: { color: "#dbe3ee" },
     };
   }
   function draw() {
