@@ -17,3 +17,7 @@ class GcnConfig(AppConfig):
 
         post_save.connect(notify.notice_saved, sender=GcnNotice, dispatch_uid="gcn-notify")
         post_save.connect(notify.localization_saved, sender=Localization, dispatch_uid="gcn-loc")
+
+        from gcn import queue_scope
+
+        queue_scope.register()

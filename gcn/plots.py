@@ -12,7 +12,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 PROJECTIONS = ("mollweide", "aitoff")
-_LEVEL_STYLE = {0.5: ("50 % region", "#d62728"), 0.9: ("90 % region", "#1f77b4")}
+_LEVEL_STYLE = {0.5: ("50 % region", "#ff7b72"), 0.9: ("90 % region", "#6aaeff")}
+# The sky has no land: the page gives Plotly a local, empty map (static/gcn/topojson/), so
+# no geography is fetched; these are the RA/Dec graticule's labels (degrees).
+RA_LABELS_DEG = tuple(range(0, 360, 30))
+DEC_LABELS_DEG = (-60, -30, 30, 60)
+TEXT = "#c9d4e3"
+GRID = "#2b3543"
 
 
 def _plot_lon(ra: np.ndarray) -> np.ndarray:
@@ -33,6 +39,37 @@ def _split_at_wrap(ra: Sequence[float], dec: Sequence[float]) -> tuple[list, lis
         ys.append(y)
         prev = x
     return xs, ys
+
+
+def _graticule_labels(fig, go) -> None:
+    """RA (hours) along the equator and Dec (degrees) along the central meridian."""
+    ra = [float(r) for r in RA_LABELS_DEG]
+    fig.add_trace(
+        go.Scattergeo(
+            lon=_plot_lon(np.asarray(ra)).tolist(),
+            lat=[0.0] * len(ra),
+            mode="text",
+            text=[f"{int(r // 15)}h" for r in ra],
+            textposition="bottom center",
+            textfont={"color": TEXT, "size": 11},
+            hoverinfo="skip",
+            showlegend=False,
+            name="RA",
+        )
+    )
+    fig.add_trace(
+        go.Scattergeo(
+            lon=[0.0] * len(DEC_LABELS_DEG),
+            lat=[float(d) for d in DEC_LABELS_DEG],
+            mode="text",
+            text=[f"{d:+d}°" for d in DEC_LABELS_DEG],
+            textposition="middle right",
+            textfont={"color": TEXT, "size": 11},
+            hoverinfo="skip",
+            showlegend=False,
+            name="Dec",
+        )
+    )
 
 
 def skymap_figure(
@@ -70,8 +107,8 @@ def skymap_figure(
             )
         )
     for name, rows, marker in (
-        ("sources", list(sources), {"color": "#ff7f0e", "size": 7, "symbol": "star"}),
-        ("galaxies", list(galaxies), {"color": "#2ca02c", "size": 4, "symbol": "circle"}),
+        ("galaxies", list(galaxies), {"color": "#56d364", "size": 4, "symbol": "circle"}),
+        ("sources", list(sources), {"color": "#ffb347", "size": 9, "symbol": "star"}),
     ):
         if not rows:
             continue
@@ -87,19 +124,27 @@ def skymap_figure(
                 hoverinfo="text",
             )
         )
+    _graticule_labels(fig, go)
     fig.update_geos(
         projection_type=projection,
         showland=False,
         showcoastlines=False,
+        showcountries=False,
+        showlakes=False,
+        showrivers=False,
+        showocean=False,
         showframe=True,
-        lonaxis={"showgrid": True, "dtick": 30, "gridcolor": "#ccc"},
-        lataxis={"showgrid": True, "dtick": 30, "gridcolor": "#ccc"},
-        bgcolor="white",
+        framecolor=GRID,
+        lonaxis={"showgrid": True, "dtick": 30, "gridcolor": GRID},
+        lataxis={"showgrid": True, "dtick": 30, "gridcolor": GRID},
+        bgcolor="#0b1016",
     )
     fig.update_layout(
-        title=title,
-        height=460,
+        title={"text": title, "font": {"color": TEXT, "size": 14}},
+        height=600,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "font": {"color": TEXT}},
+        paper_bgcolor="rgba(0,0,0,0)",
+        font={"color": TEXT},
     )
     return json.loads(fig.to_json())

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from accounts import access
-from gcn import api, crossmatch, panels, plots
-from gcn.models import GcnNotice, Localization
+from gcn import api, crossmatch, panels, plots, presentation
+from gcn.models import GalaxyCatalog, GcnNotice, Localization
 
 MAX_SOURCES_SHOWN = 500
 MAX_GALAXIES_SHOWN = 100
+LEVELS = (0.5, 0.9, 0.95, 0.99)
+
+
+def scan_url(loc: Localization, cumprob: float) -> str:
+    """The queue limited to the sources the event page counts: inside the region with their
+    first detection in the event's window (the ``localization`` queue scope registered by
+    this app), whenever their alerts passed, saved or not, rejected or not."""
+    query = urlencode(
+        [
+            ("localization", loc.pk),
+            ("cumprob", cumprob),
+            ("window", "all"),
+            ("saved", "all"),
+            ("show_rejected", "on"),
+        ]
+    )
+    return f"{reverse('sources:candidates')}?{query}"
 
 
 class ApprovedMixin(LoginRequiredMixin):
@@ -37,10 +56,27 @@ class EventListPage(ApprovedMixin, View):
             events = api.filter_events({})
         page = Paginator(events, 50).get_page(request.GET.get("page"))
         unknown = GcnNotice.objects.filter(notice_type="unknown").count()
+        query = request.GET.copy()
+        query.pop("page", None)
+        rows = [
+            {
+                "event": event,
+                "far": "" if event.far_hz is None else presentation.far_text(event.far_hz),
+                "area": presentation.value_text("area_90", event.properties.get("area_90")),
+            }
+            for event in page
+        ]
         return render(
             request,
             "gcn/event_list.html",
-            {"page": page, "params": request.GET, "error": error, "unknown_notices": unknown},
+            {
+                "page": page,
+                "rows": rows,
+                "params": request.GET,
+                "page_query": f"{query.urlencode()}&" if query else "",
+                "error": error,
+                "unknown_notices": unknown,
+            },
         )
 
 
@@ -80,7 +116,11 @@ class EventPage(ApprovedMixin, View):
                 "loc": loc,
                 "localizations": event.localizations.order_by("-created_at", "-id"),
                 "notices": event.notices.order_by("received_at", "id"),
-                "properties": sorted(event.properties.items()),
+                "properties": presentation.property_rows(event.properties),
+                "levels": LEVELS,
+                "max_galaxies": MAX_GALAXIES_SHOWN,
+                "galaxy_catalogs": GalaxyCatalog.objects.exists(),
+                "scan_url": scan_url(loc, cumprob) if loc else None,
                 "cumprob": cumprob,
                 "cumprob_pct": round(cumprob * 100, 1),
                 "sources": sources,

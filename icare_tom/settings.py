@@ -184,6 +184,11 @@ CELERY_BEAT_SCHEDULE["shifts-understaffed"] = {"task": "shifts.warn_understaffed
 SHIFT_REMINDER_MINUTES = env.int("SHIFT_REMINDER_MINUTES", default=60, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --------------------------------------------------------------------------- light curves
+
+# LSST forced photometry below this S/N is drawn as a limit at this S/N, not a detection.
+ICARE_FORCED_SNR_LIMIT = float(env.str("ICARE_FORCED_SNR_LIMIT", "3") or 3)
+
 # --------------------------------------------------------------------------- GCN events
 
 # A source matches an event when first detected in [t0 - before, t0 + after] (days).

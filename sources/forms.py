@@ -12,6 +12,7 @@ ANNOTATION_KEY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 WINDOWS = {"24h": timedelta(hours=24), "3n": timedelta(days=3)}
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+MAX_SCOPE_VALUE = 100  # characters of a scope parameter's value
 # Sorts on a time column of the candidate: when the alert was observed, or when it arrived
 # here (what a shifter watching for new arrivals wants).
 TIME_SORTS = {"passed": "passed_at", "arrived": "ingested_at"}
@@ -95,9 +96,23 @@ class QueueForm(forms.Form):
             self.add_error("since", "a custom window needs a start or an end")
         return data
 
+    def scopes(self) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+        """The registered queue scopes (``sources.queue.register_queue_scope``) this request
+        turns on, with their raw parameter values (each bounded)."""
+        from sources.queue import queue_scopes
+
+        active = []
+        for name, scope in sorted(queue_scopes().items()):
+            if not self.data.get(scope.params[0]):
+                continue
+            values = tuple((p, str(self.data.get(p) or "")[:MAX_SCOPE_VALUE]) for p in scope.params)
+            active.append((name, values))
+        return tuple(active)
+
     def params(self) -> QueueParams:
         data = self.cleaned_data
         return QueueParams(
+            scopes=self.scopes(),
             groups=data["group"],
             filters=data["filter"],
             streams=data["stream"],
@@ -147,6 +162,8 @@ class QueueParams:
     descending: bool = True
     cursor: str | None = None
     page_size: int = DEFAULT_PAGE_SIZE
+    # Registered scopes turned on: ((name, ((param, value), …)), …); see sources.queue.
+    scopes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def parse_queue_params(data) -> QueueParams:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,55 @@ from sources.models import (
     Rejection,
     SavedSource,
 )
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """A restriction of the queue to some targets that another app knows (e.g. those inside
+    a GCN event's region): its GET parameters (the first one turns it on) and
+    ``targets(user, values) -> target ids`` (raises ``QueueError`` for a bad value)."""
+
+    params: tuple[str, ...]
+    targets: Callable[[Any, dict[str, str]], Iterable[int]]
+    describe: Callable[[Any, dict[str, str]], str] | None = None
+
+
+_scopes: dict[str, QueueScope] = {}
+
+
+def register_queue_scope(
+    name: str,
+    params: tuple[str, ...],
+    targets: Callable[[Any, dict[str, str]], Iterable[int]],
+    describe: Callable[[Any, dict[str, str]], str] | None = None,
+) -> None:
+    """Let the queue take ``params`` (from the app's ``AppConfig.ready()``); ``sources``
+    never imports the apps above it."""
+    _scopes[name] = QueueScope(tuple(params), targets, describe)
+
+
+def queue_scopes() -> dict[str, QueueScope]:
+    return dict(_scopes)
+
+
+def scope_descriptions(user, params: QueueParams) -> list[str]:
+    """What each active scope limits the queue to, for the page's heading."""
+    out = []
+    for name, values in params.scopes:
+        scope = _scopes.get(name)
+        if scope and scope.describe:
+            out.append(scope.describe(user, dict(values)))
+    return out
+
+
+def _scoped(queryset: QuerySet[Candidate], user, params: QueueParams) -> QuerySet[Candidate]:
+    for name, values in params.scopes:
+        scope = _scopes.get(name)
+        if scope is None:
+            continue
+        ids = list(scope.targets(user, dict(values)))
+        queryset = queryset.filter(target_id__in=ids)
+    return queryset
 
 
 class JsonbTypeof(Func):
@@ -101,6 +151,7 @@ def queue_queryset(
     my_groups = list(groups_of(user).values_list("id", flat=True))
     filter_ids = scanning_filters(user, params)
     queryset = visible_to(user, matching_alerts(Candidate.objects.all(), params, filter_ids, now))
+    queryset = _scoped(queryset, user, params)
 
     active_saves = SavedSource.objects.filter(
         target_id=OuterRef("target_id"), unsaved_at__isnull=True

@@ -47,7 +47,7 @@ from sources.models import (
     Taxonomy,
 )
 from sources.panels import render_source_panels
-from sources.queue import matching_alerts, scanning_filters
+from sources.queue import matching_alerts, scanning_filters, scope_descriptions
 from sources.state import target_state
 from sources.uploads import visible_photometry
 
@@ -105,10 +105,13 @@ def object_alerts(request: HttpRequest, name: str) -> HttpResponse:
 def candidates(request: HttpRequest) -> HttpResponse:
     """The scanning queue. With ``HX-Request`` only the next page of cards is returned."""
     form = _queue_form(request)
-    cards, next_cursor, error = [], None, None
+    cards, next_cursor, error, scopes, scope_inputs = [], None, None, [], []
     if form.is_valid():
         try:
-            cards, next_cursor = scanning_page(request.user, form.params())
+            params = form.params()
+            scope_inputs = [pair for _, values in params.scopes for pair in values]
+            scopes = scope_descriptions(request.user, params)
+            cards, next_cursor = scanning_page(request.user, params)
         except QueueError as exc:
             error = str(exc)
     else:
@@ -136,6 +139,8 @@ def candidates(request: HttpRequest) -> HttpResponse:
         choices=choices_for(request.user),
         stream_url=f"{reverse('sources:candidate-stream')}?{stream_query.urlencode()}",
         annotation_keys=display.annotation_keys(),
+        scopes=scopes,
+        scope_inputs=scope_inputs,
     )
     return render(request, "sources/candidates.html", context, status=400 if error else 200)
 
