@@ -16,7 +16,8 @@ install: $(INSTALLED)
 
 demo: install
 	$(BIN)/python manage.py prepare_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.demo start
+	EMAIL_URL="$${EMAIL_URL:-smtp://127.0.0.1:$${ICARE_MAIL_PORT:-1025}}" \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.demo start
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
@@ -137,6 +138,11 @@ def smtp_config() -> SmtpConfig | None:
     )
 
 
+def smtp_connections() -> int:
+    """Parallel SMTP connections one worker uses for a batch (I/O-bound: threads)."""
+    return max(int(getattr(settings, "NOTIFICATIONS_SMTP_CONNECTIONS", 4)), 1)
+
+
 def _send_emails(deliveries: list[Delivery], outcome: Outcome) -> None:
     try:
         config = smtp_config()
@@ -148,6 +154,27 @@ def _send_emails(deliveries: list[Delivery], outcome: Outcome) -> None:
         for d in deliveries:
             _record_error(d, "email is not configured (EMAIL_URL is unset)", True, outcome)
         return
+    n = min(smtp_connections(), len(deliveries) // 10 or 1)
+    if n == 1 or connection.in_atomic_block:
+        # Threads have their own database connections: inside a transaction (tests) they
+        # would not see its rows, so a small or transactional batch is sent in this thread.
+        _send_email_chunk(deliveries, config, outcome)
+        return
+    chunks = [deliveries[i::n] for i in range(n)]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="smtp") as pool:
+        for future in [pool.submit(_threaded_chunk, c, config, outcome) for c in chunks]:
+            future.result()
+
+
+def _threaded_chunk(chunk: list[Delivery], config: SmtpConfig, outcome: Outcome) -> None:
+    try:
+        _send_email_chunk(chunk, config, outcome)
+    finally:
+        connection.close()  # this thread's own database connection
+
+
+def _send_email_chunk(deliveries: list[Delivery], config: SmtpConfig, outcome: Outcome) -> None:
+    """Send over one SMTP connection, recording each message as soon as it is accepted."""
     smtp = get_connection(
         "django.core.mail.backends.smtp.EmailBackend",
         host=config.host,

@@ -243,7 +243,7 @@ def notify_matching(
         by_profile.setdefault(name, []).append(user_id)
     stored = 0
     for name, users in by_profile.items():
-        text = f"{title} matches your GCN profile “{name}”"
+        text = f'{title} matches your GCN profile "{name}"'
         stored += len(
             notify(users, GCN_EVENT, text, url, dedupe_key=f"gcn:{event_key}:{stage_key}")
         )

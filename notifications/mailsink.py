@@ -28,8 +28,7 @@ class _Handler:
         hook = self.sink.before_accept
         if hook is not None:
             await asyncio.get_running_loop().run_in_executor(None, hook, envelope)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.sink.store(message, envelope.content)
+        self.sink.store(envelope.content)
         return "250 Message accepted for delivery"
 
 
@@ -51,20 +50,40 @@ class MailSink:
         self.port = port
         self.directory = directory
         self.before_accept = before_accept
-        self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
+        self._parsed: list[email.message.EmailMessage] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._server = None
 
-    def store(self, message, raw: bytes) -> None:
+    def store(self, raw: bytes) -> None:
         with self._lock:
-            self.messages.append(message)
-            n = len(self.messages)
+            self.raw.append(raw)
+            n = len(self.raw)
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             (self.directory / f"{int(time.time() * 1000)}-{n}.eml").write_bytes(raw)
+            message = email.message_from_bytes(raw, policy=email.policy.default)
             print(f"mail {n}: to {message['To']}: {message['Subject']}", flush=True)
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        """The messages received so far, parsed (parsing waits until they are read)."""
+        with self._lock:
+            raw = list(self.raw)
+        for data in raw[len(self._parsed) :]:
+            self._parsed.append(email.message_from_bytes(data, policy=email.policy.default))
+        return list(self._parsed[: len(raw)])
+
+    def clear(self) -> None:
+        with self._lock:
+            self.raw.clear()
+            self._parsed.clear()
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.raw)
 
     def start(self) -> MailSink:
         ready = threading.Event()
@@ -98,13 +117,9 @@ class MailSink:
 
     def wait_for(self, count: int, timeout_s: float = 10.0) -> list:
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
+        while time.monotonic() < deadline and self.count() < count:
             time.sleep(0.02)
-        with self._lock:
-            return list(self.messages)
+        return self.messages
 
 
 def main() -> None:

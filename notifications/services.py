@@ -209,38 +209,49 @@ def _create_deliveries(
     slack = dict(
         ChannelAddress.objects.filter(user_id__in=slack_ids).values_list("user_id", "slack_url")
     )
-    rows = []
     subject = f"[ICARE-TOM] {text}"[:200]
-    body = _message(text, url)
-    now = timezone.now()
+    rows: list[tuple[int, str, str, str, str]] = []  # notice, channel, address, state, error
     for notice in created:
         for channel in (EMAIL, SLACK):
             if channel not in wanted[notice.recipient_id]:
                 continue
-            address = (
-                emails.get(notice.recipient_id, "")
-                if channel == EMAIL
-                else slack.get(notice.recipient_id, "")
-            )
-            row = Delivery(
-                notification_id=notice.id,
-                channel=channel,
-                key=f"{notice.id}:{channel}",
-                address=address or "",
-                subject=subject,
-                text=body,
-                next_attempt_at=now,
-            )
-            if not address:
-                row.state = Delivery.State.FAILED
-                row.last_error = (
+            book = emails if channel == EMAIL else slack
+            address = book.get(notice.recipient_id, "") or ""
+            if address:
+                rows.append((notice.id, channel, address, Delivery.State.PENDING, ""))
+            else:
+                reason = (
                     "no email address on the account"
                     if channel == EMAIL
                     else "no Slack webhook URL set in the notification preferences"
                 )
-            rows.append(row)
-    made = Delivery.objects.bulk_create(rows)
-    return [d.id for d in made if d.state == Delivery.State.PENDING]
+                rows.append((notice.id, channel, "", Delivery.State.FAILED, reason))
+    if not rows:
+        return []
+    return _insert_deliveries(rows, subject, _message(text, url))
+
+
+def _insert_deliveries(
+    rows: list[tuple[int, str, str, str, str]], subject: str, text: str
+) -> list[int]:
+    """One INSERT … SELECT FROM unnest for every delivery; returns the pending ones' ids."""
+    meta = Delivery._meta
+    q = connection.ops.quote_name
+    col = {f.name: q(f.column) for f in meta.concrete_fields}
+    names = ["notification", "channel", "key", "address", "state", "last_error"]
+    sql = (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(col[n] for n in names)}, "
+        f"{col['subject']}, {col['text']}, {col['attempts']}, {col['created']}, "
+        f"{col['next_attempt_at']}) "
+        "SELECT n, c, n::text || ':' || c, a, s, e, %s, %s, 0, now(), now() "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+        "AS u(n, c, a, s, e) "
+        f"RETURNING {col['id']}, {col['state']}"
+    )
+    columns = [list(values) for values in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [subject, text, *columns])
+        return [pk for pk, state in cursor.fetchall() if state == Delivery.State.PENDING]
 
 
 def notify_group(

@@ -52,7 +52,7 @@ def match_saved_view(view: SavedView) -> int:
     notify(
         [view.user_id],
         kinds.SAVED_VIEW,
-        f"{len(names)} new in your view “{view.name}”: {shown}",
+        f'{len(names)} new in your view "{view.name}": {shown}',
         f"/candidates/?{view.query}" if view.query else "/candidates/",
         dedupe_key=f"saved_view:{view.pk}:{newest}",
     )

@@ -3,6 +3,8 @@ delivery: a second run of the task, a repeated notice, a concurrent claim send n
 
 from __future__ import annotations
 
+import pytest
+
 from notifications import delivery, services
 from notifications.models import Delivery, Notification
 from notifications.tasks import deliver
@@ -73,3 +75,23 @@ def test_it_fails_without_an_address_and_says_why(
     }
     assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
     assert mail_sink.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_a_large_batch_over_parallel_connections_once_each(settings, group_a, mail_sink):
+    from tests.accounts.conftest import make_user
+
+    settings.NOTIFICATIONS_SMTP_CONNECTIONS = 3
+    users = [make_user(f"user{i:02d}", "Full user", group_a) for i in range(30)]
+    for user in users:
+        user.email = f"{user.username}@example.org"
+        user.save()
+        set_channels(user, "gcn_event", ["email"])
+    services.notify(users, "gcn_event", "S250101a", dispatch=False)
+    ids = list(Delivery.objects.values_list("id", flat=True))
+    outcome = delivery.deliver(ids)
+    assert len(outcome.sent) == 30
+    received = sorted(m["To"] for m in mail_sink.wait_for(30))
+    assert received == sorted(f"user{i:02d}@example.org" for i in range(30))
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    assert delivery.deliver(ids).sent == []

@@ -59,7 +59,7 @@ def test_it_tells_each_matching_profile_once_per_notice(
     for key in FILES:
         _ingest(shared_data, key, django_capture_on_commit_callbacks)
     notes = {
-        text.split(" matches your GCN profile ")[1].strip("“”"): (text, url)
+        text.split(" matches your GCN profile ")[1].strip('"'): (text, url)
         for text, url in Notification.objects.filter(recipient=alice, kind="gcn_event").values_list(
             "text", "url"
         )
@@ -68,7 +68,7 @@ def test_it_tells_each_matching_profile_once_per_notice(
     assert lvk.properties["area_90"] < 2000
     assert set(notes) == {"nearby BNS", "GBM ground", "Swift GRB"}
     assert notes["nearby BNS"] == (
-        "GCN MS181101ab (LVK Preliminary) matches your GCN profile “nearby BNS”",
+        'GCN MS181101ab (LVK Preliminary) matches your GCN profile "nearby BNS"',
         f"/gcn/events/{lvk.pk}/",
     )
     assert "bn180116026" in notes["GBM ground"][0]

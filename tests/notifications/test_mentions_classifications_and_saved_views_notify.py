@@ -124,7 +124,7 @@ def test_it_tells_about_new_candidates_in_a_saved_view(alice, carol, group_a, gr
     make_candidate(make_target("ZTF26other", [group_b]), filter_b)  # not visible to carol
     assert match_saved_views() == 1
     ((text, url),) = _told(carol, "saved_view")
-    assert text == "1 new in your view “A tonight”: ZTF26new"
+    assert text == '1 new in your view "A tonight": ZTF26new'
     assert url == f"/candidates/?group={group_a.pk}&window=24h"
     assert match_saved_views() == 0
     view = SavedView.objects.get()
