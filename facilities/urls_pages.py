@@ -12,4 +12,6 @@ urlpatterns = [
     ),
     path("followup/sources/<str:name>/request/", views.request_followup, name="request-create"),
     path("telescopes/", views.telescopes, name="telescopes"),
+    path("instruments/<int:instrument_id>/", views.instrument_detail, name="instrument"),
+    path("allocations/", views.allocations, name="allocations"),
 ]

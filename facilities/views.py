@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import access
+from accounts import access, acl
 from facilities import services
 from facilities.models import FollowupRequest, Telescope
 from facilities.services import Refused
@@ -212,3 +213,150 @@ def telescopes(request: HttpRequest) -> HttpResponse:
             t.map_x = round(((t.longitude + 180) % 360) / 360 * 720, 1)
             t.map_y = round((90 - t.latitude) / 180 * 360, 1)
     return render(request, "facilities/telescopes.html", {"telescopes": rows})
+
+
+# --------------------------------------------------------------------------- allocations
+
+
+@login_required
+def allocations(request: HttpRequest) -> HttpResponse:
+    """My groups' allocations; holders of Manage allocations create them here (credentials
+    are written once and never shown); allocation admins make and revoke robot tokens."""
+    from facilities.models import Instrument, RobotToken
+    from facilities.plugins import facility_names
+
+    user = request.user
+    may_manage = access.has_acl(user, acl.MANAGE_ALLOCATIONS)
+    new_token = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                if not may_manage:
+                    raise Refused(403, "creating allocations needs 'Manage allocations'")
+                allocation = _create_allocation(request, facility_names())
+                messages.success(request, f"Allocation #{allocation.pk} created.")
+            elif action in ("token", "revoke"):
+                allocation = services.allocation_for(user, request.POST.get("allocation"))
+                if action == "token":
+                    new_token = (allocation, services.create_robot_token(user, allocation))
+                else:
+                    if not services.may_administer(user, allocation):
+                        raise Refused(403, "only an admin of this allocation may revoke tokens")
+                    RobotToken.objects.filter(
+                        allocation=allocation, pk=_int_or_none(request.POST.get("token"))
+                    ).update(revoked=timezone.now())
+                    messages.success(request, "Token revoked.")
+            else:
+                raise Refused(400, "unknown action")
+        except Refused as exc:
+            messages.error(request, exc.reason)
+            if exc.status == 404:
+                raise Http404(exc.reason) from None
+        if new_token is None:
+            return redirect("facilities:allocations")
+    rows = list(
+        services.visible_allocations(user).prefetch_related("admins", "robot_tokens").order_by("id")
+    )
+    for a in rows:
+        a.may_admin = services.may_administer(user, a)
+        a.live_tokens = [t for t in a.robot_tokens.all() if t.revoked is None]
+    context = {
+        "allocations": rows,
+        "may_manage": may_manage,
+        "new_token": new_token,
+        "groups": access.groups_of(user).order_by("name"),
+        "instruments": Instrument.objects.select_related("telescope").order_by("name"),
+        "facilities": facility_names(),
+        "today": timezone.now().strftime("%Y-%m-%dT00:00Z"),
+    }
+    return render(request, "facilities/allocations.html", context)
+
+
+def _create_allocation(request: HttpRequest, known_facilities: list[str]):
+    from datetime import datetime
+
+    from facilities.models import Allocation, Instrument
+
+    post = request.POST
+    group = access.groups_of(request.user).filter(pk=_int_or_none(post.get("group"))).first()
+    instrument = Instrument.objects.filter(pk=_int_or_none(post.get("instrument"))).first()
+    if group is None or instrument is None:
+        raise Refused(400, "choose one of your groups and an instrument")
+    if post.get("facility") not in known_facilities:
+        raise Refused(400, "unknown facility")
+    try:
+        start = datetime.fromisoformat(post.get("start", "").replace("Z", "+00:00"))
+        end = datetime.fromisoformat(post.get("end", "").replace("Z", "+00:00"))
+        hours = float(post.get("hours") or 0)
+    except ValueError:
+        raise Refused(400, "start and end must be ISO 8601 times, hours a number") from None
+    if start.tzinfo is None or end.tzinfo is None or end <= start or not 0 <= hours <= 1e5:
+        raise Refused(400, "give a UTC window (end after start) and hours ≥ 0")
+    credentials = {}
+    for line in post.get("credentials", "")[:20_000].splitlines()[:20]:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            if key.strip():
+                credentials[key.strip()[:100]] = value.strip()[:2000]
+    allocation = Allocation(
+        group=group,
+        instrument=instrument,
+        facility=post["facility"],
+        pi=post.get("pi", "")[:200],
+        hours=hours,
+        start=start,
+        end=end,
+        created_by=request.user,
+    )
+    allocation.set_credentials(credentials)
+    allocation.save()
+    allocation.admins.add(request.user)
+    return allocation
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+@login_required
+def instrument_detail(request: HttpRequest, instrument_id: int) -> HttpResponse:
+    """An instrument: its filters, timings, footprint and its fields drawn on the sky;
+    holders of Manage instruments edit the filters and timings here."""
+    from facilities.models import Instrument
+    from sources.bands import unknown_bands
+
+    instrument = Instrument.objects.select_related("telescope").filter(pk=instrument_id).first()
+    if instrument is None:
+        raise Http404("no such instrument")
+    may_edit = access.has_acl(request.user, acl.MANAGE_INSTRUMENTS)
+    if request.method == "POST":
+        if not may_edit:
+            return HttpResponse("editing instruments needs 'Manage instruments'", status=403)
+        filters = request.POST.get("filters", "").replace(",", " ").split()[:50]
+        bad = unknown_bands(filters)
+        try:
+            numbers = {
+                key: float(request.POST.get(key, getattr(instrument, key)) or 0)
+                for key in ("readout", "overhead_per_exposure", "filter_change_time", "slew_rate")
+            }
+        except ValueError:
+            numbers = None
+        if bad or not filters or numbers is None or any(v < 0 for v in numbers.values()):
+            messages.error(
+                request,
+                f"Not saved: filters must be sncosmo band names ({', '.join(bad) or 'none given'}) "
+                "and timings numbers ≥ 0.",
+            )
+        else:
+            instrument.filters = filters
+            for key, value in numbers.items():
+                setattr(instrument, key, value)
+            instrument.save()
+            messages.success(request, "Instrument saved.")
+        return redirect("facilities:instrument", instrument_id=instrument.pk)
+    centres = list(instrument.fields.order_by("field_id").values_list("ra", "dec")[:60_000])
+    return render(
+        request,
+        "facilities/instrument.html",
+        {"i": instrument, "may_edit": may_edit, "centres": centres, "n_fields": len(centres)},
+    )
