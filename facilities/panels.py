@@ -11,6 +11,20 @@ from accounts import access, acl
 from facilities import services
 
 
+def _active_allocations(request) -> list:
+    """The user's groups' active allocations, read once per request for both panels."""
+    cached = getattr(request, "_icare_active_allocations", None)
+    if cached is None:
+        now = timezone.now()
+        cached = list(
+            services.visible_allocations(request.user)
+            .filter(start__lte=now, end__gt=now)
+            .order_by("id")
+        )
+        request._icare_active_allocations = cached
+    return cached
+
+
 def followup_context(request, target) -> dict | None:
     user = request.user
     if not access.is_approved(user):
@@ -22,7 +36,9 @@ def followup_context(request, target) -> dict | None:
         .filter(target=target)
         .order_by("-created")[:50]
     )
-    allocations = list(services.requestable_allocations(user))
+    allocations = (
+        _active_allocations(request) if access.has_acl(user, acl.REQUEST_OBSERVATIONS) else []
+    )
     filters: list[str] = []
     for allocation in allocations:
         filters += [f for f in allocation.instrument.filters if f not in filters]
@@ -47,9 +63,8 @@ def observability_context(request, target) -> dict | None:
     user = request.user
     if not access.is_approved(user):
         return None
-    now = timezone.now()
     telescopes = {}
-    for allocation in services.visible_allocations(user).filter(start__lte=now, end__gt=now):
+    for allocation in _active_allocations(request):
         telescope = allocation.instrument.telescope
         telescopes.setdefault(telescope.pk, telescope)
     if not telescopes:
