@@ -202,7 +202,7 @@ def main() -> int:
                     child.terminate()
                     child.wait(30)
 
-    from brokers.fink.stream_metrics import StreamMetrics
+    from icare_tom.stream_metrics import StreamMetrics
 
     metrics = StreamMetrics(consumer_name)
     health = metrics.snapshot()

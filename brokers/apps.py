@@ -8,9 +8,9 @@ class BrokersConfig(AppConfig):
     def ready(self) -> None:
         from brokers.fink import display
         from brokers.fink.ingest import CUTOUT_STORE_NAMES
-        from brokers.fink.stream_metrics import consumers_health
         from brokers.models import ArchivedAlert
         from icare_tom.health import EXTRA_CHECKS
+        from icare_tom.stream_metrics import consumers_health
         from sources.cutouts import CUTOUT_STORES
 
         EXTRA_CHECKS["fink_streams"] = consumers_health

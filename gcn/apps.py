@@ -6,9 +6,15 @@ class GcnConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from functools import partial
+
+        from gcn.listener import METRICS_PREFIX
+        from icare_tom.health import EXTRA_CHECKS
         from icare_tom.navigation import register_nav_item
+        from icare_tom.stream_metrics import consumers_health
 
         register_nav_item("GCN events", "gcn:events", order=30)
+        EXTRA_CHECKS["gcn_listener"] = partial(consumers_health, prefix=METRICS_PREFIX)
 
         from django.db.models.signals import post_save
 

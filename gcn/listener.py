@@ -1,8 +1,8 @@
 """GCN Kafka listener: store every notice, then commit its offset (at-least-once, idempotent).
 
 Configuration is a YAML file (``config/gcn.yaml``); values may name environment
-variables as ``${NAME}`` (required) or ``${NAME:-default}``, so the client id and
-secret never live in the file::
+variables as ``${NAME}`` (required) or ``${NAME:-default}`` (:mod:`icare_tom.config`),
+so the client id and secret never live in the file::
 
     client_id: ${GCN_CLIENT_ID:-}        # empty: no authentication (a local broker)
     client_secret: ${GCN_CLIENT_SECRET:-}
@@ -12,32 +12,30 @@ secret never live in the file::
     kafka: {}                            # extra librdkafka settings
 
 A message is stored (or quarantined with its reason) before its offset is
-committed; re-delivery after a crash is harmless because notices are unique.
+committed; re-delivery after a crash is harmless because notices are unique. The loop
+(backoff through database outages, signals, metrics for ``/health``) is
+:class:`icare_tom.streams.StoreThenCommitLoop`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
-import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gcn import events
 from gcn.models import Localization
+from icare_tom.config import ConfigError, load_mapping
+from icare_tom.streams import StoreThenCommitLoop
+
+__all__ = ["ConfigError", "GcnListener", "ListenerConfig", "handle_message", "load_config"]
 
 logger = logging.getLogger(__name__)
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-class ConfigError(ValueError):
-    pass
+# Redis key prefix of the listener's figures (icare_tom.stream_metrics), shown on /health.
+METRICS_PREFIX = "icare:gcn-listener"
 
 
 @dataclass(frozen=True)
@@ -60,35 +58,9 @@ class ListenerConfig:
         return config
 
 
-def _expand(value: Any, where: str, environ: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
-            raise ConfigError(f"{where}: environment variable {name} is not set")
-
-        return _VAR.sub(substitute, value)
-    if isinstance(value, list):
-        return [_expand(v, f"{where}[{i}]", environ) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}", environ) for k, v in value.items()}
-    return value
-
-
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> ListenerConfig:
     """Read and check the YAML file; a problem raises :class:`ConfigError` naming it."""
-    environ = os.environ if environ is None else environ
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping")
-    data = _expand(data, str(path), environ)
+    data = load_mapping(path, environ)
     topics = data.get("topics")
     if not topics or not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ConfigError(f"{path}: topics must be a non-empty list of names")
@@ -123,25 +95,24 @@ def handle_message(
     )
 
 
-class GcnListener:
-    """Consume GCN topics; store, then commit each message's offset."""
+class GcnListener(StoreThenCommitLoop[list]):
+    """Consume GCN topics; store, then commit each message's offset.
+
+    A batch is one message (notices are rare and each may carry a sky map to tile)."""
 
     def __init__(
         self,
         config: ListenerConfig,
         on_localization: Callable[[Localization], None] | None = None,
+        *,
+        metrics: Any = None,
+        name: str = "gcn",
     ) -> None:
+        super().__init__(name, metrics=metrics, logger=logger)
         self.config = config
         self.on_localization = on_localization
-        self._stop = False
         self.counts = {"read": 0, "ingested": 0, "duplicate": 0, "quarantined": 0}
-
-    def stop(self, *_: Any) -> None:
-        self._stop = True
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        self._consumer: Any = None
 
     def make_consumer(self):
         from gcn_kafka import Consumer
@@ -156,30 +127,49 @@ class GcnListener:
 
     def run(self, *, max_messages: int | None = None, max_idle_polls: int | None = None):
         """Loop until stopped (or ``max_messages`` stored / ``max_idle_polls`` empty polls)."""
+        self.run_loop(max_batches=max_messages, max_idle_polls=max_idle_polls)
+        return dict(self.counts)
+
+    def open(self) -> None:
+        self._consumer = self.make_consumer()
+        self._consumer.subscribe(list(self.config.topics))
+        if self.metrics:
+            self.safe_metrics(
+                self.metrics.started,
+                topics=self.config.topics,
+                group_id=self.config.group_id,
+                survey="gcn",
+            )
+
+    def poll(self) -> list | None:
         from confluent_kafka import KafkaError
 
-        consumer = self.make_consumer()
-        consumer.subscribe(list(self.config.topics))
-        idle = 0
-        try:
-            while not self._stop:
-                message = consumer.poll(self.config.poll_timeout_s)
-                if message is None:
-                    idle += 1
-                    if max_idle_polls is not None and idle >= max_idle_polls:
-                        break
-                    continue
-                idle = 0
-                if message.error():
-                    if message.error().code() != KafkaError._PARTITION_EOF:
-                        logger.error("GCN Kafka error: %s", message.error())
-                    continue
-                result = handle_message(message, self.on_localization)
-                consumer.commit(message=message, asynchronous=False)
-                self.counts["read"] += 1
-                self.counts[result.status] += 1
-                if max_messages is not None and self.counts["read"] >= max_messages:
-                    break
-        finally:
-            consumer.close()
-        return dict(self.counts)
+        message = self._consumer.poll(self.config.poll_timeout_s)
+        if message is None:
+            return None
+        if message.error():
+            if message.error().code() != KafkaError._PARTITION_EOF:
+                logger.error("GCN Kafka error: %s", message.error())
+            return None
+        return [message]
+
+    def store(self, batch: list) -> events.IngestResult:
+        (message,) = batch
+        return handle_message(message, self.on_localization)
+
+    def stored(self, batch: list, result: events.IngestResult, committed_at: float) -> None:
+        self.counts["read"] += 1
+        self.counts[result.status] += 1
+        if self.metrics:
+            kind, millis = batch[0].timestamp()
+            sent = millis / 1000.0 if kind and millis and millis > 0 else None
+            self.safe_metrics(self.metrics.record_batch, [sent], committed_at, stored=1)
+
+    def commit(self, batch: list) -> None:
+        self._consumer.commit(message=batch[0], asynchronous=False)
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+        if self.metrics:
+            self.safe_metrics(self.metrics.stopped)

@@ -16,25 +16,23 @@ A file describes one consumer (one survey)::
     kafka: {}                           # extra librdkafka settings, passed through
 
 Values may name environment variables as ``${NAME}`` (required) or
-``${NAME:-default}``; secrets never need to live in the file. Every problem is
-reported as a :class:`ConfigError` naming the file and the key.
+``${NAME:-default}`` (:mod:`icare_tom.config`); secrets never need to live in the
+file. Every problem is reported as a :class:`ConfigError` naming the file and the key.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from icare_tom.config import ConfigError, expand, read_yaml
 
 __all__ = ["ConfigError", "StreamConfig", "load_config", "parse_config"]
 
 SURVEYS = ("ztf", "lsst")
-_PLACEHOLDER = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 _KNOWN_KEYS = {
     "name",
     "survey",
@@ -52,10 +50,6 @@ _KNOWN_KEYS = {
 # Settings that the consumer manages itself: letting a file override them would
 # break the "commit only after the database transaction" guarantee.
 _RESERVED_KAFKA_KEYS = {"enable.auto.commit", "enable.auto.offset.store", "group.id"}
-
-
-class ConfigError(ValueError):
-    """A stream configuration that cannot be used; the message says where and why."""
 
 
 @dataclass(frozen=True)
@@ -107,25 +101,6 @@ class StreamConfig:
         return settings
 
 
-def _expand(value: Any, where: str, environ: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group("name"), match.group("default")
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
-            raise ConfigError(f"{where}: environment variable {name} is not set")
-
-        return _PLACEHOLDER.sub(substitute, value)
-    if isinstance(value, list):
-        return [_expand(item, f"{where}[{i}]", environ) for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        return {key: _expand(item, f"{where}.{key}", environ) for key, item in value.items()}
-    return value
-
-
 def parse_config(
     data: Any, source: str = "<config>", environ: Mapping[str, str] | None = None
 ) -> StreamConfig:
@@ -139,7 +114,7 @@ def parse_config(
             f"{source}: unknown setting(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(_KNOWN_KEYS))}"
         )
-    values = {key: _expand(value, f"{source}: {key}", environ) for key, value in data.items()}
+    values = {key: expand(value, f"{source}: {key}", environ) for key, value in data.items()}
 
     def required_text(key: str) -> str:
         value = values.get(key)
@@ -223,15 +198,4 @@ def parse_config(
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> StreamConfig:
     """Read and validate the YAML file at ``path``."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ConfigError(
-            f"{path}: cannot read the configuration file ({error.strerror})"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    return parse_config(data, source=str(path), environ=environ)
+    return parse_config(read_yaml(path), source=str(path), environ=environ)

@@ -15,41 +15,33 @@ messages in its own threads meanwhile. A writer thread storing batch k while thi
 thread decodes batch k+1 was measured no faster on two cores (``bench/ingest.py``): the
 two threads contend for the GIL after every database round trip.
 
-A crash anywhere before step 4 replays the batch on restart, and since every write is
-idempotent the replay changes nothing. A database outage (``OperationalError`` /
-``InterfaceError``) makes the consumer wait with exponential backoff and retry the
-same batch, without committing. SIGTERM/SIGINT finish the batch in hand (or abandon
-an un-stored one without committing) and leave the consumer group cleanly.
+The loop itself (store then commit, backoff through database outages, signals,
+metrics) is :class:`icare_tom.streams.StoreThenCommitLoop`; this module is the Fink
+handler: Kafka polling, decoding, the ingest, offsets and lag.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django import db
-from django.db import InterfaceError, OperationalError
 
 from brokers.fink.avrodecode import compiled_decoder_available
 from brokers.fink.config import StreamConfig
 from brokers.fink.errors import AlertRejected
 from brokers.fink.parsing import parse_alerts
-from brokers.fink.stream_metrics import StreamMetrics
 from brokers.fink.wire import SchemaCache, decode_message
+from icare_tom.stream_metrics import StreamMetrics
+from icare_tom.streams import DATABASE_ERRORS, StoreThenCommitLoop
 
 __all__ = ["Batch", "FinkStreamConsumer"]
 
 logger = logging.getLogger("brokers.fink.stream")
 
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-BACKOFF_INITIAL_S = 0.5
-BACKOFF_MAX_S = 30.0
 LAG_EVERY_S = 5.0
 
 
@@ -76,7 +68,7 @@ def _kafka_timestamp(message: Any) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000.0, tz=UTC)
 
 
-class FinkStreamConsumer:
+class FinkStreamConsumer(StoreThenCommitLoop[Batch]):
     """Consume one Fink survey's topics into the database (see module docstring)."""
 
     def __init__(
@@ -87,38 +79,30 @@ class FinkStreamConsumer:
         schema_cache: SchemaCache | None = None,
         bootstrap: bool = True,
     ) -> None:
+        super().__init__(config.name, metrics=metrics, logger=logger)
         self.config = config
-        self.metrics = metrics
         self.schema_cache = schema_cache or SchemaCache()
         self.bootstrap = bootstrap
-        self._stop = threading.Event()
         self._consumer: Consumer | None = None
         self._bootstrapped = False
         self._last_lag_at = 0.0
         self.totals = {"read": 0, "ingested": 0, "quarantined": 0, "batches": 0}
 
-    # lifecycle -------------------------------------------------------------------------
-    def stop(self, *_: Any) -> None:
-        """Ask the loop to finish (safe from signal handlers and other threads)."""
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
-
     def run(self, *, max_batches: int | None = None) -> dict[str, int]:
         """Consume until stopped (or ``max_batches`` non-empty batches); returns totals."""
+        self.run_loop(max_batches=max_batches)
+        self.totals["batches"] = self.batches
+        logger.info("%s: stopped after %s", self.config.name, self.totals)
+        return dict(self.totals)
+
+    def open(self) -> None:
         config = self.config
         self._consumer = Consumer(config.kafka_config(), logger=logger)
         self._consumer.subscribe(
             list(config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke
         )
         if self.metrics:
-            self._safe_metrics(
+            self.safe_metrics(
                 self.metrics.started,
                 topics=config.topics,
                 group_id=config.group_id,
@@ -138,25 +122,16 @@ class FinkStreamConsumer:
         compiled_decoder_available()
         self._prepare_database()
         tune_garbage_collector()
-        try:
-            while not self.stopping:
-                batch = self.poll_batch()
-                if batch is None:
-                    self._idle()
-                    continue
-                if not self.store(batch):
-                    break  # stopping while the database was down: nothing committed
-                self.commit(batch)
-                self.totals["batches"] += 1
-                if max_batches is not None and self.totals["batches"] >= max_batches:
-                    break
-        finally:
-            db.connections.close_all()
+
+    def close(self) -> None:
+        db.connections.close_all()
+        if self._consumer is not None:
             self._consumer.close()  # leaves the group: partitions move at once
-            if self.metrics:
-                self._safe_metrics(self.metrics.stopped)
-            logger.info("%s: stopped after %s", config.name, self.totals)
-        return dict(self.totals)
+        if self.metrics:
+            self.safe_metrics(self.metrics.stopped)
+
+    def poll(self) -> Batch | None:
+        return self.poll_batch()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("%s: assigned %s", self.config.name, _describe(partitions))
@@ -237,53 +212,30 @@ class FinkStreamConsumer:
             "%s: quarantined %s[%s]@%s: %s", self.config.name, topic, partition, offset, rejection
         )
 
-    def store(self, batch: Batch) -> bool:
-        """Store ``batch`` in one transaction, waiting out database outages.
-
-        Returns False only if asked to stop before the batch could be stored.
-        """
+    def store(self, batch: Batch) -> Any:
+        """Store ``batch`` in one transaction (the loop retries it through outages)."""
         from brokers.fink.ingest import ingest_batch
 
-        delay = BACKOFF_INITIAL_S
-        while True:
-            try:
-                self._ensure_bootstrapped()
-                report = ingest_batch(
-                    batch.alerts,
-                    batch.rejected,
-                    survey=self.config.survey,
-                    group_name=self.config.owning_group,
-                )
-                break
-            except DATABASE_ERRORS as error:
-                # The connection may be broken: drop it so the retry opens a new one.
-                db.connections.close_all()
-                logger.error(
-                    "%s: database unavailable (%s); retrying the batch of %d in %.1f s, "
-                    "offsets not committed",
-                    self.config.name,
-                    str(error).strip().splitlines()[0] if str(error).strip() else error,
-                    len(batch),
-                    delay,
-                )
-                if self.metrics:
-                    self._safe_metrics(self.metrics.heartbeat, status="waiting for database")
-                if self._stop.wait(delay):
-                    return False
-                delay = min(delay * 2, BACKOFF_MAX_S)
-        committed_at = time.time()
+        self._ensure_bootstrapped()
+        return ingest_batch(
+            batch.alerts,
+            batch.rejected,
+            survey=self.config.survey,
+            group_name=self.config.owning_group,
+        )
+
+    def stored(self, batch: Batch, report: Any, committed_at: float) -> None:
         stats = report.as_dict()
         for name in ("read", "ingested", "quarantined"):
             self.totals[name] += int(stats.get(name, 0))
         if self.metrics:
-            self._safe_metrics(
+            self.safe_metrics(
                 self.metrics.record_batch,
                 batch.kafka_timestamps_s,
                 committed_at,
                 stored=len(batch.alerts),
             )
         logger.info("%s: stored batch %s", self.config.name, stats)
-        return True
 
     def commit(self, batch: Batch) -> None:
         """Commit the batch's offsets (synchronously) after its transaction committed."""
@@ -301,9 +253,8 @@ class FinkStreamConsumer:
             )
         self._maybe_report_lag()
 
-    def _idle(self) -> None:
-        if self.metrics:
-            self._safe_metrics(self.metrics.heartbeat)
+    def idle(self) -> None:
+        super().idle()
         self._maybe_report_lag()
 
     def _prepare_database(self) -> None:
@@ -331,7 +282,7 @@ class FinkStreamConsumer:
         if self.metrics is None or self._consumer is None or now - self._last_lag_at < LAG_EVERY_S:
             return
         self._last_lag_at = now
-        self._safe_metrics(self.metrics.record_lag, self.lag())
+        self.safe_metrics(self.metrics.record_lag, self.lag())
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Messages not yet consumed per assigned partition (from cached watermarks)."""
@@ -350,13 +301,6 @@ class FinkStreamConsumer:
             position = tp.offset if tp.offset >= 0 else low
             lags[(tp.topic, tp.partition)] = max(0, high - position)
         return lags
-
-    def _safe_metrics(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Metrics must never stop the stream: Redis trouble is logged and skipped."""
-        try:
-            method(*args, **kwargs)
-        except Exception as error:
-            logger.warning("%s: could not record metrics: %s", self.config.name, error)
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

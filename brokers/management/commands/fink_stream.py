@@ -6,7 +6,7 @@ from django.core.management import BaseCommand, CommandError
 
 from brokers.fink.config import ConfigError, load_config
 from brokers.fink.consumer import FinkStreamConsumer
-from brokers.fink.stream_metrics import StreamMetrics
+from icare_tom.stream_metrics import StreamMetrics
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from brokers.fink.simulator import generate_alerts
-from brokers.fink.stream_metrics import StreamMetrics
+from icare_tom.stream_metrics import StreamMetrics
 from sources.models import Candidate
 from tests.brokers.stream.conftest import committed_offsets, wait_until, write_config
 

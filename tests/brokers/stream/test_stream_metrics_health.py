@@ -6,13 +6,13 @@ import uuid
 import pytest
 from django.conf import settings
 
-from brokers.fink.stream_metrics import (
+from icare_tom.health import EXTRA_CHECKS
+from icare_tom.stream_metrics import (
     BUCKET_GROWTH,
     StreamMetrics,
     consumers_health,
     percentile_from_buckets,
 )
-from icare_tom.health import EXTRA_CHECKS
 
 
 @pytest.fixture

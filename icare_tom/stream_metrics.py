@@ -1,4 +1,4 @@
-"""Live figures of the Fink stream consumers, kept in Redis and shown on ``/health``.
+"""Live figures of the stream consumers (Fink, GCN), kept in Redis and shown on ``/health``.
 
 Per consumer (its configured ``name``; scaled-out copies of one consumer share it):
 
