@@ -6,7 +6,9 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: install demo test browser lint format check bench clean-var
 
-$(INSTALLED): pyproject.toml
+# The install builds the ingest's compiled helpers (setup.py, Cython as a build requirement);
+# a changed .pyx is rebuilt by the next install.
+$(INSTALLED): pyproject.toml setup.py $(wildcard brokers/fink/*.pyx)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,planning]'
@@ -19,8 +21,13 @@ demo: install
 	EMAIL_URL="$${EMAIL_URL:-smtp://127.0.0.1:$${ICARE_MAIL_PORT:-1025}}" \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.demo start
 
+# The ingest tests run a second time without the compiled helpers (ICARE_PURE_PYTHON=1), so
+# the pure-Python fallback cannot rot.
+PURE_PYTHON_TESTS := tests/brokers/fink $(wildcard tests/brokers/test_ingest_*.py)
+
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	ICARE_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PURE_PYTHON_TESTS)
 
 # The browser tests use Debian's chromium. Installed here when missing and we may (root with
 # apt-get); otherwise tests/e2e skip and say why.
@@ -42,7 +49,7 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)  # BENCH_ARGS=--short for the smaller runs
 
 clean-var:
 	rm -rf var

@@ -2,6 +2,8 @@
 encoder and the pure-Python one write the same bytes, and PostgreSQL reads back every
 value of the real alerts' points, nulls included."""
 
+import os
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -24,6 +26,10 @@ def real_points(ztf_file, lsst_file):
     return targets, points
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("ICARE_PURE_PYTHON")),
+    reason="compares the compiled encoder with pure Python; ICARE_PURE_PYTHON disables it",
+)
 def test_it_writes_the_same_stream_compiled_and_in_pure_python(real_points, monkeypatch):
     targets, points = real_points
     assert pgcopy.load_extension("_pgcopy") is not None
