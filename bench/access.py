@@ -16,7 +16,6 @@ approach of listing the user's target ids first and then fetching the page by id
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.benchdb import bench_database_url  # noqa: E402
+from bench.benchdb import percentile, setup_django  # noqa: E402
 
 N_TARGETS = 1_000_000
 N_TARGETS_SHORT = 100_000
@@ -85,11 +84,6 @@ def load(n_targets: int) -> None:
         print(f"loaded {n_targets:,} targets in {time.perf_counter() - started:.1f} s")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def time_page(fn, repeat: int = REPEAT) -> list[float]:
     fn()
     times = []
@@ -106,11 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     n_targets = N_TARGETS_SHORT if args.short else N_TARGETS
 
-    os.environ["DATABASE_URL"] = bench_database_url("bench_access")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
-    import django
-
-    django.setup()
+    setup_django("bench_access")
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command

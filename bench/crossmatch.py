@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.benchdb import bench_database_url  # noqa: E402
+from bench.benchdb import setup_django  # noqa: E402
 
 N_SOURCES = 1_000_000
 N_GALAXIES = 20_000_000
@@ -60,11 +60,7 @@ def main() -> None:
     HA_TIMEOUT_S = args.ha_timeout
     n_gal = N_GALAXIES_SHORT if args.short else N_GALAXIES
 
-    os.environ["DATABASE_URL"] = bench_database_url("bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
-    import django
-
-    django.setup()
+    setup_django("bench")
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

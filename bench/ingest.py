@@ -41,6 +41,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
+from bench.benchdb import scratch_test_database, setup_django  # noqa: E402
+
 SHARED_DATA = Path(os.environ.get("ICARE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 REAL_FILES = {
     "ztf": SHARED_DATA / "fink" / "ztf" / "part-3-305711.avro",
@@ -212,9 +214,7 @@ def scratch_database() -> None:
     """Point Django at ``<NAME>_bench_ingest`` (migrated on first use) and empty it."""
     from django.db import connection
 
-    db = connection.settings_dict
-    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench_ingest"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    scratch_test_database("bench_ingest")
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE tom_targets_basetarget, sources_photometry, sources_candidate, "
@@ -232,9 +232,7 @@ def main() -> int:
     n_alerts = {"ztf": 1500, "lsst": 600} if args.short else {"ztf": 5000, "lsst": 1000}
     n_baseline = {"ztf": 100, "lsst": 10} if args.short else {"ztf": 300, "lsst": 30}
 
-    import django
-
-    django.setup()
+    setup_django()
     from brokers.fink.avrodecode import compiled_decoder_available
 
     scratch_database()

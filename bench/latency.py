@@ -35,28 +35,9 @@ from urllib.parse import quote
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
+from bench.benchdb import percentile, scratch_test_database, setup_django  # noqa: E402
 
 BUDGET_S = 1.0
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def _scratch_database() -> str:
-    """Create/migrate the bench database and return its URL for child processes."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench_latency"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
-    db = connection.settings_dict
-    host = quote(db.get("HOST") or "127.0.0.1", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    return f"postgresql://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
 
 
 def main() -> int:
@@ -72,9 +53,7 @@ def main() -> int:
     seconds = args.seconds or (15.0 if args.short else 60.0)
     count = int(args.rate * seconds)
 
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -84,7 +63,7 @@ def main() -> int:
     from brokers.fink.kafka_broker import TansuBroker, create_topics
     from sources.models import Candidate
 
-    database_url = _scratch_database()
+    database_url = scratch_test_database("bench_latency")
     topic = f"fink_bench_sn_candidates_ztf_{uuid.uuid4().hex[:6]}"
     group_name = "Fink"
     setup = bootstrap("ztf", [topic], group_name)
@@ -227,13 +206,13 @@ def main() -> int:
             to_api.append(first_seen[alert_id] - kafka_ts.timestamp())
     if not to_api:
         raise SystemExit("no alert reached the API; see " + str(workdir))
-    p50, p99 = _percentile(to_api, 0.50), _percentile(to_api, 0.99)
-    c50, c99 = _percentile(to_commit, 0.50), _percentile(to_commit, 0.99)
+    p50, p99 = percentile(to_api, 0.50), percentile(to_api, 0.99)
+    c50, c99 = percentile(to_commit, 0.50), percentile(to_commit, 0.99)
     print(f"alerts produced {count}, stored {len(rows)}, returned by the API {len(first_seen)}")
     print(
         f"API polls {polls}; while alerts flowed, GET /api/candidates ({args.page_size} "
         f"cards) took median {statistics.median(api_times) * 1000:.0f} ms, "
-        f"p99 {_percentile(api_times, 0.99) * 1000:.0f} ms"
+        f"p99 {percentile(api_times, 0.99) * 1000:.0f} ms"
     )
     print(f"Kafka timestamp → candidate rows written:  p50 {c50:.3f} s   p99 {c99:.3f} s")
     print(

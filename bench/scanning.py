@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.benchdb import bench_database_url  # noqa: E402
+from bench.benchdb import percentile, setup_django  # noqa: E402
 
 N_CANDIDATES = 1_000_000
 N_TARGETS = 400_000
@@ -167,11 +167,6 @@ def load(n_candidates: int, n_targets: int) -> None:
         )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 CPU_TIMES: dict[int, list[float]] = {}
 
 
@@ -198,11 +193,7 @@ def main() -> None:
     factor = SHORT_FACTOR if args.short else 1
     n_candidates, n_targets = N_CANDIDATES // factor, N_TARGETS // factor
 
-    os.environ["DATABASE_URL"] = bench_database_url("bench_scanning")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
-    import django
-
-    django.setup()
+    setup_django("bench_scanning")
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

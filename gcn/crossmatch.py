@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,10 +25,10 @@ from tom_targets.models import Target
 
 from accounts import access
 from gcn.models import Galaxy, GcnEvent, Localization, LocalizationTile, SourceMatch
+from icare_tom.times import datetime_to_mjd, mjd_to_datetime
 from sources.models import TargetSummary
 
 DEFAULT_CUMPROB = 0.9
-_MJD_UNIX_EPOCH = 40587.0
 
 
 def window_days() -> tuple[float, float]:
@@ -38,8 +38,8 @@ def window_days() -> tuple[float, float]:
 
 
 def to_mjd(t: datetime) -> float:
-    """Modified Julian Date (UTC) of an aware datetime."""
-    return t.timestamp() / 86400.0 + _MJD_UNIX_EPOCH
+    """MJD (days) of an aware datetime."""
+    return datetime_to_mjd(t)
 
 
 def check_cumprob(cumprob: float) -> float:
@@ -231,9 +231,7 @@ def events_containing(target: Target, user, cumprob: float = DEFAULT_CUMPROB) ->
     before, after = window_days()
     events = GcnEvent.objects.filter(retracted=False)
     if summary.first_detection_mjd is not None:
-        first = datetime.fromtimestamp(
-            (summary.first_detection_mjd - _MJD_UNIX_EPOCH) * 86400.0, tz=UTC
-        )
+        first = mjd_to_datetime(summary.first_detection_mjd)
         events = events.filter(
             trigger_time__gte=first - timedelta(days=after),
             trigger_time__lte=first - timedelta(days=before),

@@ -1,9 +1,12 @@
 """Private PostgreSQL and Redis servers for machines where none is configured.
 
-When ``DATABASE_URL`` (or ``REDIS_URL``) is unset, settings ask this module for a
-server. It starts one under ``var/`` (created on first use, reused afterwards) and
-keeps a list of the processes using it: the last process to exit stops it. Starting
-is serialised by a file lock, so two commands launched at once share one server.
+When ``DATABASE_URL`` (or ``REDIS_URL``) is unset, the entry points (``manage.py``,
+the Celery app, WSGI/ASGI, the test runner's plugin ``icare_tom.testing``, the
+benchmarks) call :func:`provide_services` before Django's settings load: it starts a
+server under ``var/`` (created on first use, reused afterwards) and sets the variable,
+so settings only ever read the environment. Each process using a server is listed:
+the last one to exit stops it. Starting is serialised by a file lock, so two commands
+launched at once share one server.
 
 Nothing else in the project knows how these servers are run.
 """
@@ -28,6 +31,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "icare_tom"
 # Unix socket paths are limited to 107 bytes on Linux.
 _MAX_SOCKET_PATH = 100
+
+
+def provide_services() -> None:
+    """Start (or join) the embedded PostgreSQL and Redis for the variables that are unset
+    (``DATABASE_URL``, ``REDIS_URL``) and set them; configured ones are left alone."""
+    if not os.environ.get("DATABASE_URL", "").strip():
+        os.environ["DATABASE_URL"] = postgres_url(start_postgres())
+    if not os.environ.get("REDIS_URL", "").strip():
+        os.environ["REDIS_URL"] = start_redis()
+
+
+def postgres_url(db: dict[str, str]) -> str:
+    """A ``postgresql://`` URL of Django connection settings (a socket directory as host)."""
+    from urllib.parse import quote
+
+    return f"postgresql://{db['USER']}@{quote(db['HOST'], safe='')}:{db['PORT']}/{db['NAME']}"
 
 
 def var_dir() -> Path:

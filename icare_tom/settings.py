@@ -3,6 +3,7 @@
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from tom_common.default_settings import *  # noqa: F403
 from tom_common.default_settings import (
     TOMTOOLKIT_AUTHENTICATION_BACKENDS,
@@ -124,13 +125,22 @@ BOOTSTRAP5 = {
 
 # --------------------------------------------------------------------------- services
 
-DATABASES = {"default": env.database("DATABASE_URL") or embedded.start_postgres()}
+
+def _required(name: str):
+    raise ImproperlyConfigured(
+        f"{name} is not set. Run through manage.py, the Celery app or WSGI/ASGI (they start "
+        "the embedded servers when it is unset: icare_tom.embedded.provide_services), or set it."
+    )
+
+
+# Settings only read the environment; the entry points provide embedded servers.
+DATABASES = {"default": env.database("DATABASE_URL") or _required("DATABASE_URL")}
 if env.str("DATABASE_TEST_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
 # TOM Toolkit's own models use AutoField; our apps set BigAutoField in their AppConfig.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-REDIS_URL = env.redis_url("REDIS_URL") or embedded.start_redis()
+REDIS_URL = env.redis_url("REDIS_URL") or _required("REDIS_URL")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

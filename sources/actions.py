@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.utils import timezone
 from tom_targets.models import Target
 
 from accounts import acl
@@ -97,16 +96,7 @@ def save_source(user, target: Target, group_ids=None) -> list[SavedSource]:
             "saving to the sitewide group publishes the source: only those who may publish "
             "it may do that"
         )
-    already = set(
-        SavedSource.objects.filter(
-            target=target, group_id__in=groups, unsaved_at__isnull=True
-        ).values_list("group_id", flat=True)
-    )
-    created = [
-        SavedSource.objects.create(target=target, group_id=g, saved_by=user)
-        for g in groups
-        if g not in already
-    ]
+    created = SavedSource.objects.open_for(target, groups, by=user)
     grant_view(target, groups)
     return created
 
@@ -117,9 +107,7 @@ def unsave_source(user, target: Target, group_ids=None) -> int:
     groups). The rows stay as history. Returns how many were closed."""
     require_scanner(user)
     groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
-    return SavedSource.objects.filter(
-        target=target, group_id__in=groups, unsaved_at__isnull=True
-    ).update(unsaved_at=timezone.now(), unsaved_by=user)
+    return SavedSource.objects.close_for(target, groups, by=user)
 
 
 @transaction.atomic
@@ -131,27 +119,14 @@ def reject_source(user, target: Target, group_ids=None) -> list[Rejection]:
         group_ids = passed_groups(user, target) or my_group_ids(user)
     require_scanner(user)
     groups = _checked_groups(user, group_ids)
-    already = set(
-        Rejection.objects.active()
-        .filter(target=target, group_id__in=groups)
-        .values_list("group_id", flat=True)
-    )
-    return [
-        Rejection.objects.create(target=target, group_id=g, rejected_by=user)
-        for g in groups
-        if g not in already
-    ]
+    return Rejection.objects.open_for(target, groups, by=user)
 
 
 @transaction.atomic
 def undo_rejection(user, target: Target, group_ids=None) -> int:
     require_scanner(user)
     groups = _checked_groups(user, my_group_ids(user) if group_ids is None else group_ids)
-    return (
-        Rejection.objects.active()
-        .filter(target=target, group_id__in=groups)
-        .update(undone_at=timezone.now(), undone_by=user)
-    )
+    return Rejection.objects.close_for(target, groups, by=user)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from tom_targets.models import Target
 
 
@@ -235,8 +236,41 @@ class Cutout(models.Model):
         indexes = [models.Index(fields=["target", "-alert_id"], name="cutout_target_idx")]
 
 
+class OpenRowQuerySet(models.QuerySet):
+    """Rows that an action opens for a target in some groups and its undo closes; closed
+    rows stay as history, one row at most is open per target and group. The model names
+    its columns: ``OPENED_BY`` (who opened), ``CLOSED_AT`` and ``CLOSED_BY``."""
+
+    def active(self) -> OpenRowQuerySet:
+        """The open rows."""
+        return self.filter(**{f"{self.model.CLOSED_AT}__isnull": True})
+
+    def open_for(self, target: Target, group_ids, by) -> list:
+        """Open a row for ``target`` in each of ``group_ids`` without one; the new rows."""
+        already = set(
+            self.active()
+            .filter(target=target, group_id__in=group_ids)
+            .values_list("group_id", flat=True)
+        )
+        return [
+            self.create(target=target, group_id=g, **{self.model.OPENED_BY: by})
+            for g in group_ids
+            if g not in already
+        ]
+
+    def close_for(self, target: Target, group_ids, by) -> int:
+        """Close the open rows of ``target`` in ``group_ids``; how many were closed."""
+        return (
+            self.active()
+            .filter(target=target, group_id__in=group_ids)
+            .update(**{self.model.CLOSED_AT: timezone.now(), self.model.CLOSED_BY: by})
+        )
+
+
 class SavedSource(models.Model):
     """A target saved to a group. Unsaving closes the row; history is kept."""
+
+    OPENED_BY, CLOSED_AT, CLOSED_BY = "saved_by", "unsaved_at", "unsaved_by"
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="saves")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="saved_sources")
@@ -250,6 +284,8 @@ class SavedSource(models.Model):
     )  # fmt: skip
     unsaved_at = models.DateTimeField(null=True, blank=True)
 
+    objects = OpenRowQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -260,13 +296,10 @@ class SavedSource(models.Model):
         ]
 
 
-class RejectionQuerySet(models.QuerySet):
-    def active(self) -> RejectionQuerySet:
-        return self.filter(undone_at__isnull=True)
-
-
 class Rejection(models.Model):
     """A target hidden from a group's scanning queue. Undoing closes the row; history is kept."""
+
+    OPENED_BY, CLOSED_AT, CLOSED_BY = "rejected_by", "undone_at", "undone_by"
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="rejections")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="rejections")
@@ -280,7 +313,7 @@ class Rejection(models.Model):
     )  # fmt: skip
     undone_at = models.DateTimeField(null=True, blank=True)
 
-    objects = RejectionQuerySet.as_manager()
+    objects = OpenRowQuerySet.as_manager()
 
     class Meta:
         constraints = [

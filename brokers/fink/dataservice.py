@@ -37,6 +37,8 @@ from tom_dataservices.dataservices import DataService, QueryServiceError
 from tom_dataservices.forms import BaseQueryForm
 from tom_targets.models import Target
 
+from icare_tom.times import jd_to_mjd
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["FinkLSSTDataService", "FinkQueryForm", "FinkZTFDataService"]
@@ -208,7 +210,7 @@ class _FinkDataService(DataService):
         for column in self.time_columns:
             value = _number(row.get(column))
             if value is not None:
-                return value - 2400000.5 if column.endswith(":jd") else value
+                return jd_to_mjd(value) if column.endswith(":jd") else value
         return -math.inf
 
     def _result(self, name: str, row: dict[str, Any], count: int) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from brokers.fink.photometry import (
 )
 from brokers.models import ArchivedAlert, QuarantinedAlert
 from icare_tom.bulk import column, columns, insert_new_rows, table
+from icare_tom.times import mjd_to_datetime
 from sources import bulk
 from sources.sky import healpix_index_order29
 
@@ -62,9 +63,6 @@ __all__ = [
     "ingest_batch",
     "tune_garbage_collector",
 ]
-
-MJD_UNIX_EPOCH = 40587.0  # MJD of 1970-01-01T00:00:00
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,14 +481,9 @@ def _write_alerts(cursor, batch: list[ReceivedAlert], setup: FinkSetup, report: 
     bulk.insert_candidates(
         cursor,
         [
-            (target_ids[r.alert.object_name], *key, _mjd_datetime(r.alert.mjd),
+            (target_ids[r.alert.object_name], *key, mjd_to_datetime(r.alert.mjd),
              r.kafka_timestamp, ingested_at, Jsonb(r.alert.annotations, _json))
             for key, r in zip(keys, ordered, strict=True)
             if key not in stored
         ],
     )  # fmt: skip
-
-
-def _mjd_datetime(mjd: float) -> datetime:
-    """The UTC datetime of a Modified Julian Date (days)."""
-    return datetime.fromtimestamp((mjd - MJD_UNIX_EPOCH) * SECONDS_PER_DAY, UTC)

@@ -67,7 +67,6 @@ from brokers.fink.errors import AlertRejected
 
 Origin = Literal["alert", "history", "forced"]
 
-JD_TO_MJD = 2400000.5
 AB_ZERO_POINT_UJY = 23.9
 AB_ZERO_POINT_NJY = 31.4
 # d(mag) = 2.5/ln(10) · d(flux)/flux; its inverse converts a magnitude error to a flux error.

@@ -33,6 +33,7 @@ from typing import IO, Any, Literal
 import fastavro
 
 from brokers.fink.wire import Headers, MessageEncoder
+from icare_tom.times import mjd_to_jd
 
 __all__ = [
     "SCHEMA_DIR",
@@ -46,7 +47,6 @@ Survey = Literal["ztf", "lsst"]
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_FILES = {"ztf": "ztf_alert.avsc", "lsst": "lsst_alert.avsc"}
 
-JD_TO_MJD = 2400000.5
 ZP_UJY = 23.9
 DETECTION_SNR = 5.0
 ZTF_HISTORY_DAYS = 30.0  # ZTF alerts carry 30 days of history
@@ -352,7 +352,7 @@ def _ztf_magnitudes(exposure: _Exposure) -> tuple[float, float, str]:
 
 def _ztf_prv(obj: _Object, exposure: _Exposure) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "jd": exposure.mjd + JD_TO_MJD,
+        "jd": mjd_to_jd(exposure.mjd),
         "fid": ZTF_FIDS["ztf" + exposure.band],
         "pid": exposure.image_id,
         "diffmaglim": exposure.limiting_mag,
@@ -418,7 +418,7 @@ def _ztf_alert(obj: _Object, index: int, rng: random.Random, cutouts: bool) -> d
         "distpsnr1": 0.4 if obj.kind == "variable" else 3.0,
         "ndethist": len(detections),
         "ncovhist": index + 1,
-        "jdstarthist": detections[0].mjd + JD_TO_MJD,
+        "jdstarthist": mjd_to_jd(detections[0].mjd),
         "ssnamenr": None,
         "isdiffpos": isdiffpos,
         "magpsf": magpsf,

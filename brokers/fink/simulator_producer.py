@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from brokers.fink.simulator import encode_alert, generate_alerts
+from icare_tom.times import jd_to_mjd
 
 __all__ = ["produce_alerts", "wait_for_topic"]
 
@@ -128,5 +129,5 @@ def produce_alerts(
 def _observation_time(record: dict) -> float:
     """Observation time of a simulated alert (days): ZTF ``candidate.jd``, LSST MJD."""
     if "candidate" in record:
-        return record["candidate"]["jd"] - 2400000.5
+        return jd_to_mjd(record["candidate"]["jd"])
     return record["diaSource"]["midpointMjdTai"]

@@ -19,7 +19,6 @@ from brokers.fink.alert import (
 from brokers.fink.errors import AlertRejected
 from brokers.fink.photometry import (
     AB_ZERO_POINT_UJY,
-    JD_TO_MJD,
     MEASUREMENT_CHANNELS,
     NEGATIVE_ISDIFFPOS,
     ORIGIN_CODES,
@@ -36,6 +35,7 @@ from brokers.fink.photometry import (
     stack_rows,
 )
 from brokers.fink.taxonomy import ZTF_CLASS_PROBABILITY_FIELD, classification_from_topic
+from icare_tom.times import jd_to_mjd
 
 ZTF_CORE_FIELDS = frozenset(
     {
@@ -139,7 +139,7 @@ def ztf_photometry(alerts: Sequence[OwnSource]) -> list[PhotometryTable]:
     alert_id_null = ~own & (~detection | columns.is_null("candid")[kept])
     alert_id = np.where(own, own_ids[alert_of_row], columns.ints("candid")[kept])
     points = point_table(
-        mjd=jd[kept] - JD_TO_MJD,
+        mjd=jd_to_mjd(jd[kept]),
         channel=channel,
         flux=np.where(positive, amplitude, -amplitude),
         fluxerr=amplitude * REL_FLUX_PER_MAG_ERR * sigmapsf,
@@ -223,7 +223,7 @@ def ztf_fields(record: Any, topic: str | None) -> tuple[dict[str, Any], OwnSourc
         "object_name": str(object_id),
         "ra": ra,
         "dec": dec,
-        "mjd": candidate["jd"] - JD_TO_MJD,
+        "mjd": jd_to_mjd(candidate["jd"]),
         # roid: 2 = Fink solar-system candidate, 3 = known MPC object (ssnamenr).
         "is_solar_system": roid in (2, 3),
         "classification": _ztf_classification(record, topic),
