@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.benchdb import bench_database_url  # noqa: E402
+from bench.benchdb import setup_django  # noqa: E402
 from bench.scanning import N_CANDIDATES, N_TARGETS, SHORT_FACTOR, percentile  # noqa: E402
 
 N_REQUESTS = 100_000
@@ -140,11 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     factor = SHORT_FACTOR if args.short else 1
 
-    os.environ["DATABASE_URL"] = bench_database_url("bench_scanning")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
-    import django
-
-    django.setup()
+    setup_django("bench_scanning")
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

@@ -28,29 +28,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
+from bench.benchdb import scratch_test_database, setup_django  # noqa: E402
 
 BUDGET_IN_APP_S = 1.0
 BUDGET_BELL_S = 1.0
 BUDGET_EMAIL_S = 10.0
 LVK = "lvk/MS181101ab-preliminary.json"
-
-
-def _scratch_database() -> str:
-    from django.db import connection
-
-    db = connection.settings_dict
-    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench_notifications"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
-    db = connection.settings_dict
-    host = quote(db.get("HOST") or "127.0.0.1", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    return f"postgresql://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
 
 
 def _shared_data() -> Path:
@@ -175,15 +162,13 @@ def main() -> int:
         print(f"skipped: {raw_path} not found (set ICARE_SHARED_DATA)")
         return 0
 
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
 
     from icare_tom.celery import app
     from notifications.mailsink import MailSink
 
-    database_url = _scratch_database()
+    database_url = scratch_test_database("bench_notifications")
     sink = MailSink().start()
     settings.EMAIL_URL = sink.url
     app.conf.task_always_eager = False

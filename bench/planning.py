@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.benchdb import bench_database_url  # noqa: E402
+from bench.benchdb import setup_django  # noqa: E402
 
 START = datetime(2019, 4, 8, 3, 0, tzinfo=UTC)
 END = datetime(2019, 4, 8, 13, 0, tzinfo=UTC)
@@ -49,11 +49,7 @@ def main() -> None:
     args = ap.parse_args()
     repeats = 5 if args.short else 21
 
-    os.environ["DATABASE_URL"] = bench_database_url("planning")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icare_tom.settings")
-    import django
-
-    django.setup()
+    setup_django("planning")
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
