@@ -18,3 +18,10 @@ class FacilitiesConfig(AppConfig):
         from facilities import panels
 
         panels.register()
+        from django.db.models.signals import post_init, post_save
+
+        from facilities.models import FollowupRequest
+        from facilities.notify import followup_loaded, followup_saved
+
+        post_init.connect(followup_loaded, sender=FollowupRequest, dispatch_uid="followup-seen")
+        post_save.connect(followup_saved, sender=FollowupRequest, dispatch_uid="followup-notify")

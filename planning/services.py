@@ -30,6 +30,7 @@ from planning.models import (
     PlanStage,
     PlanStatus,
 )
+from planning.notify import notify_finished
 from sources.sky import merge_ranges
 
 logger = logging.getLogger(__name__)
@@ -467,6 +468,7 @@ def run_plan(plan_id: int) -> str:
         _fail(plan_id, f"planning failed: {type(exc).__name__}: {exc}")
     final = ObservationPlanRequest.objects.filter(pk=plan_id).values_list("status", flat=True)
     status = final.first() or "missing"
+    notify_finished(plan_id, status)  # planning.notify: the requester hears of it
     if status == PlanStatus.COMPLETE and plan.send_to_queue:
         try:
             from planning import queue

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.db.models import Q
 
@@ -113,8 +114,62 @@ def shift_summary(shift: Shift) -> dict:
             for c in classifications
         ],
     }
-    data["sections"] = {title: fn(group, start, end)[:MAX_ROWS] for title, fn in _sections.items()}
+    sections = {**_optional_sections(), **_sections}
+    data["sections"] = {title: fn(group, start, end)[:MAX_ROWS] for title, fn in sections.items()}
     return data
+
+
+def _followup_requests(group: Group, start: datetime, end: datetime) -> list[dict]:
+    from facilities.models import FollowupRequest
+
+    rows = (
+        FollowupRequest.objects.filter(allocation__group=group)
+        .filter(Q(created__gte=start, created__lt=end) | Q(updated__gte=start, updated__lt=end))
+        .select_related("target", "allocation__instrument", "requester")
+        .order_by("created")[:MAX_ROWS]
+    )
+    return [
+        {
+            "source": r.target.name,
+            "instrument": str(r.allocation.instrument),
+            "status": r.status,
+            "by": getattr(r.requester, "username", ""),
+            "at": _iso(r.created),
+        }
+        for r in rows
+    ]
+
+
+def _plans(group: Group, start: datetime, end: datetime) -> list[dict]:
+    from planning.models import ObservationPlanRequest
+
+    rows = (
+        ObservationPlanRequest.objects.filter(
+            group=group, created_at__gte=start, created_at__lt=end
+        )
+        .select_related("event")
+        .order_by("created_at")[:MAX_ROWS]
+    )
+    return [
+        {
+            "plan": p.pk,
+            "event": p.event.name,
+            "status": p.status,
+            "observations": (p.statistics or {}).get("n_observations", ""),
+            "at": _iso(p.created_at),
+        }
+        for p in rows
+    ]
+
+
+def _optional_sections() -> dict[str, SectionFn]:
+    """Follow-up requests and plans, when the apps that own them are installed."""
+    found: dict[str, SectionFn] = {}
+    if django_apps.is_installed("facilities"):
+        found["Follow-up requests"] = _followup_requests
+    if django_apps.is_installed("planning"):
+        found["Observation plans"] = _plans
+    return found
 
 
 def summary_text(data: dict) -> str:
