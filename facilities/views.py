@@ -212,7 +212,33 @@ def telescopes(request: HttpRequest) -> HttpResponse:
         if t.longitude is not None and t.latitude is not None:
             t.map_x = round(((t.longitude + 180) % 360) / 360 * 720, 1)
             t.map_y = round((90 - t.latitude) / 180 * 360, 1)
-    return render(request, "facilities/telescopes.html", {"telescopes": rows})
+    return render(
+        request,
+        "facilities/telescopes.html",
+        {"telescopes": rows, "night": night_polygon(timezone.now()), "now": timezone.now()},
+    )
+
+
+def night_polygon(when, width: int = 720, height: int = 360) -> str:
+    """SVG points of the night side of the Earth at ``when`` on the equirectangular map
+    (longitude -180..180 → 0..width, latitude 90..-90 → 0..height). The Sun's position is
+    approximate (declination from the day of the year, longitude from UTC; < 1° off)."""
+    import math
+
+    day = when.timetuple().tm_yday
+    decl = math.radians(-23.44 * math.cos(math.radians(360 / 365 * (day + 10))))
+    hours = when.hour + when.minute / 60 + when.second / 3600
+    sun_lon = -15.0 * (hours - 12.0)
+    decl = decl if abs(decl) > 1e-4 else 1e-4
+    points = []
+    for i in range(0, 361, 4):
+        lon = -180.0 + i
+        lat = math.degrees(math.atan(-math.cos(math.radians(lon - sun_lon)) / math.tan(decl)))
+        points.append((i / 360 * width, (90 - lat) / 180 * height))
+    # the night side contains the pole the Sun does not light
+    edge = height if decl > 0 else 0
+    points += [(width, edge), (0, edge)]
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
 # --------------------------------------------------------------------------- allocations
@@ -236,6 +262,12 @@ def allocations(request: HttpRequest) -> HttpResponse:
                     raise Refused(403, "creating allocations needs 'Manage allocations'")
                 allocation = _create_allocation(request, facility_names())
                 messages.success(request, f"Allocation #{allocation.pk} created.")
+            elif action == "edit":
+                allocation = services.allocation_for(user, request.POST.get("allocation"))
+                if not may_manage:
+                    raise Refused(403, "editing allocations needs 'Manage allocations'")
+                _edit_allocation(request, allocation)
+                messages.success(request, f"Allocation #{allocation.pk} saved.")
             elif action in ("token", "revoke"):
                 allocation = services.allocation_for(user, request.POST.get("allocation"))
                 if action == "token":
@@ -273,9 +305,42 @@ def allocations(request: HttpRequest) -> HttpResponse:
     return render(request, "facilities/allocations.html", context)
 
 
-def _create_allocation(request: HttpRequest, known_facilities: list[str]):
+def _window(post) -> tuple:
     from datetime import datetime
 
+    try:
+        start = datetime.fromisoformat(post.get("start", "").replace("Z", "+00:00"))
+        end = datetime.fromisoformat(post.get("end", "").replace("Z", "+00:00"))
+        hours = float(post.get("hours") or 0)
+    except ValueError:
+        raise Refused(400, "start and end must be ISO 8601 times, hours a number") from None
+    if start.tzinfo is None or end.tzinfo is None or end <= start or not 0 <= hours <= 1e5:
+        raise Refused(400, "give a UTC window (end after start) and hours ≥ 0")
+    return start, end, hours
+
+
+def _credentials(post) -> dict:
+    credentials = {}
+    for line in post.get("credentials", "")[:20_000].splitlines()[:20]:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            if key.strip():
+                credentials[key.strip()[:100]] = value.strip()[:2000]
+    return credentials
+
+
+def _edit_allocation(request: HttpRequest, allocation) -> None:
+    """PI, hours and window; credentials are replaced only when new ones are typed."""
+    start, end, hours = _window(request.POST)
+    allocation.pi = request.POST.get("pi", allocation.pi)[:200]
+    allocation.start, allocation.end, allocation.hours = start, end, hours
+    credentials = _credentials(request.POST)
+    if credentials:
+        allocation.set_credentials(credentials)
+    allocation.save()
+
+
+def _create_allocation(request: HttpRequest, known_facilities: list[str]):
     from facilities.models import Allocation, Instrument
 
     post = request.POST
@@ -285,20 +350,8 @@ def _create_allocation(request: HttpRequest, known_facilities: list[str]):
         raise Refused(400, "choose one of your groups and an instrument")
     if post.get("facility") not in known_facilities:
         raise Refused(400, "unknown facility")
-    try:
-        start = datetime.fromisoformat(post.get("start", "").replace("Z", "+00:00"))
-        end = datetime.fromisoformat(post.get("end", "").replace("Z", "+00:00"))
-        hours = float(post.get("hours") or 0)
-    except ValueError:
-        raise Refused(400, "start and end must be ISO 8601 times, hours a number") from None
-    if start.tzinfo is None or end.tzinfo is None or end <= start or not 0 <= hours <= 1e5:
-        raise Refused(400, "give a UTC window (end after start) and hours ≥ 0")
-    credentials = {}
-    for line in post.get("credentials", "")[:20_000].splitlines()[:20]:
-        if "=" in line:
-            key, value = line.split("=", 1)
-            if key.strip():
-                credentials[key.strip()[:100]] = value.strip()[:2000]
+    start, end, hours = _window(post)
+    credentials = _credentials(post)
     allocation = Allocation(
         group=group,
         instrument=instrument,

@@ -48,6 +48,22 @@ def test_allocations_are_created_and_tokens_shown_once(alice, bob, group_a, inst
     )
     assert queue.status_code == 403
 
+    client.post(
+        "/allocations/",
+        {
+            "action": "edit",
+            "allocation": allocation.pk,
+            "pi": "M. Coughlin",
+            "hours": "20",
+            "start": "2026-01-01T00:00Z",
+            "end": "2028-01-01T00:00Z",
+            "credentials": "",
+        },
+    )
+    allocation.refresh_from_db()
+    assert allocation.pi == "M. Coughlin" and allocation.hours == 20
+    assert allocation.get_credentials()["api_key"] == "top-secret-123"  # kept
+
     outsider = Client()
     outsider.force_login(bob)
     assert "S. Antier" not in outsider.get("/allocations/").content.decode()

@@ -87,3 +87,21 @@ def test_telescopes_page_draws_the_sites(victor, instrument):
     client.force_login(victor)
     page = client.get("/telescopes/").content.decode()
     assert "TCA" in page and "<circle" in page and "sdssg, sdssr, sdssi" in page
+    assert 'class="night"' in page
+
+
+def test_the_night_side_is_where_the_sun_is_down():
+    from datetime import UTC, datetime
+
+    from facilities.views import night_polygon
+
+    # June solstice, 12:00 UTC: the Sun is over Greenwich, north; the night is centred
+    # on the antimeridian and holds the south pole
+    points = [
+        tuple(map(float, p.split(",")))
+        for p in night_polygon(datetime(2026, 6, 21, 12, 0, tzinfo=UTC)).split()
+    ]
+    by_x = dict(points[:-2])
+    assert points[-1][1] == 360  # closed along the bottom edge (south pole in the night)
+    assert by_x[360.0] > 270  # at the Sun's meridian the night starts far south
+    assert by_x[0.0] < 90  # at the antimeridian it reaches far north
