@@ -88,6 +88,7 @@ def event_panel_context(request, event, loc) -> dict | None:
     may_request = services.may_request(user)
     allocations = list(services.allocations_of(user)) if may_request else []
     filters = sorted({f for a in allocations for f in (a.instrument.filters or [])})
+    default_filters = list(allocations[0].instrument.filters[:2]) if allocations else []
     rows = services.observation_rows(selected)[:MAX_ROWS_SHOWN] if selected else []
     return {
         "plans": plans,
@@ -99,6 +100,7 @@ def event_panel_context(request, event, loc) -> dict | None:
         "may_manage": services.may_manage(user, selected) if selected else False,
         "allocations": allocations,
         "all_filters": filters,
+        "default_filters": default_filters,
         "schedule_types": engine.SCHEDULE_TYPES,
         "active_ids": [p.pk for p in plans if not p.is_finished],
     }

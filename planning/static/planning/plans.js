@@ -22,7 +22,8 @@
             var here = new URL(window.location.href);
             here.searchParams.set("plan", id);
             here.hash = "observation-plans";
-            window.location.assign(here.toString());
+            if (here.toString() === window.location.href) { window.location.reload(); }
+            else { window.location.assign(here.toString()); }
           }
         })
         .catch(function () {});
