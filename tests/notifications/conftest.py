@@ -98,6 +98,12 @@ class SlackStandIn:
 def slack(settings):
     stand_in = SlackStandIn()
     settings.SLACK_WEBHOOK_PREFIXES = [stand_in.prefix]
+    # The guarded fetch helper reaches this loopback server only when told to.
+    settings.FETCH_ALLOWED_HOSTS = {
+        **settings.FETCH_ALLOWED_HOSTS,
+        "slack": [f"127.0.0.1:{stand_in.port}"],
+    }
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     yield stand_in
     stand_in.stop()
 

@@ -43,6 +43,8 @@ def _worker(ids: list[int], settings, started_marker: str) -> subprocess.Popen:
         "DATABASE_URL": _database_url(),
         "EMAIL_URL": settings.EMAIL_URL,
         "SLACK_WEBHOOK_PREFIXES": ",".join(settings.SLACK_WEBHOOK_PREFIXES),
+        "FETCH_ALLOWED_HOSTS_SLACK": ",".join(settings.FETCH_ALLOWED_HOSTS["slack"]),
+        "FETCH_ALLOWED_NETWORKS": ",".join(settings.FETCH_ALLOWED_NETWORKS),
         "NOTIFICATIONS_CLAIM_LEASE_S": str(LEASE_S),
     }
     return subprocess.Popen(

@@ -66,3 +66,29 @@ def test_it_refuses_a_slack_url_outside_the_allowed_prefix(alice, slack):
         services.set_slack_url(alice, "http://evil.example/services/x")
     assert refused.value.field == "slack_url"
     set_channels(alice, "mention", ["in_app"])
+
+
+def test_it_fails_a_webhook_the_fetch_helper_refuses(
+    alice, slack, settings, eager_celery, django_capture_on_commit_callbacks
+):
+    settings.FETCH_ALLOWED_HOSTS = {**settings.FETCH_ALLOWED_HOSTS, "slack": ["hooks.slack.com"]}
+    set_channels(alice, "shift", ["slack"])
+    services.set_slack_url(alice, slack.prefix + "alice")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify([alice], "shift", "Shift tonight")
+    row = Delivery.objects.get()
+    assert (row.state, row.attempts) == ("failed", 1)  # refused by policy: not retried
+    assert row.last_error.startswith("Slack: host not allowed")
+    assert slack.posts == []
+
+
+def test_it_posts_once_to_a_group_webhook(
+    alice, carol, group_a, slack, eager_celery, django_capture_on_commit_callbacks
+):
+    services.set_group_slack_url(carol, group_a, slack.prefix + "group-a")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify_group(group_a, "shift", "alice needs a replacement", dedupe_key="r:1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify_group(group_a, "shift", "alice needs a replacement", dedupe_key="r:1")
+    assert [p["text"] for p in slack.posts] == ["alice needs a replacement"]
+    assert Delivery.objects.get(group=group_a).state == "sent"
