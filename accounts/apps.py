@@ -15,6 +15,8 @@ def _user_saved(sender, instance, created, update_fields=None, **kwargs):
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    # allauth's "account" app is titled "Accounts" in the admin too
+    verbose_name = "Groups, roles and access"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class SourcesConfig(AppConfig):
     name = "sources"
+    verbose_name = "Scanning: candidates, sources, photometry"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

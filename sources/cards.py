@@ -9,7 +9,6 @@ from typing import Any
 
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -25,6 +24,7 @@ from sources.lightcurves import (
     light_curves,
     sparkline_svg,
 )
+from sources.links import action_urls, source_url
 from sources.models import Candidate, Classification
 from sources.queue import AlertSummary, alert_summaries, ordered_page, queue_queryset
 from sources.state import TargetState, target_states
@@ -100,7 +100,7 @@ class CandidateCard:
 
     @property
     def source_url(self) -> str:
-        return reverse("sources:source", args=[self.target.name])
+        return source_url(self.target.name)
 
     @property
     def cutouts(self) -> list[tuple[str, str]]:
@@ -201,6 +201,7 @@ def actions_context(
 ) -> dict[str, Any]:
     return {
         "target": target,
+        "urls": action_urls(target.name),
         "state": state,
         "saved_names": [group_names.get(g, str(g)) for g in state.saved_groups],
         "passed_names": [group_names.get(g, str(g)) for g in state.passed_groups],
