@@ -74,6 +74,10 @@ def test_it_rings_carols_bell_live_and_mails_her(new_page, live_server, mail_sin
     assert "bob mentioned you on ZTF26bell" in carols.locator("#notification-bell").get_attribute(
         "title"
     )
+    # The open notifications page shows the new notice at the top of its list.
+    first = carols.locator("#notice-list li").first
+    assert first.get_attribute("class") == "unread"
+    assert "bob mentioned you on ZTF26bell" in first.inner_text()
     carols.screenshot(path=str(artifacts / "mention-bell.png"))
     assert seen < 1.0, f"the bell changed {seen:.2f} s after the comment was stored"
 
