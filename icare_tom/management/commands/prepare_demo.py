@@ -16,6 +16,7 @@ class Command(BaseCommand):
         self._ensure_admin()
         call_command("seed_demo", verbosity=options["verbosity"])
         call_command("seed_followup_demo", verbosity=options["verbosity"])
+        call_command("seed_planning_demo", verbosity=options["verbosity"])
 
     def _ensure_admin(self) -> None:
         username = os.environ.get("ICARE_ADMIN_USERNAME", "admin")
