@@ -90,6 +90,15 @@ def event_panel_context(request, event, loc) -> dict | None:
     filters = sorted({f for a in allocations for f in (a.instrument.filters or [])})
     default_filters = list(allocations[0].instrument.filters[:2]) if allocations else []
     rows = services.observation_rows(selected)[:MAX_ROWS_SHOWN] if selected else []
+    executed_coverage, coverage_error = None, ""
+    if loc is not None:
+        from planning import executed
+
+        window = {"start": request.GET.get("cov_start", ""), "end": request.GET.get("cov_end", "")}
+        try:
+            executed_coverage = executed.covered(user, loc, window)
+        except executed.ExecutedInputError as exc:
+            coverage_error = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
     return {
         "plans": plans,
         "selected": selected,
@@ -103,6 +112,10 @@ def event_panel_context(request, event, loc) -> dict | None:
         "default_filters": default_filters,
         "schedule_types": engine.SCHEDULE_TYPES,
         "active_ids": [p.pk for p in plans if not p.is_finished],
+        "executed": executed_coverage,
+        "coverage_error": coverage_error,
+        "cov_start": request.GET.get("cov_start", "")[:40],
+        "cov_end": request.GET.get("cov_end", "")[:40],
     }
 
 
