@@ -368,9 +368,15 @@ class PhotometryGroup(models.Model):
     are seen by whoever sees their target; points with them only by those groups."""
 
     id = models.BigAutoField(primary_key=True)
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # no per-row foreign-key triggers (an upload writes thousands of rows at once, like the
+    # photometry itself); deletions cascade through Django
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     measurement_key = models.BigIntegerField()
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [
