@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from notifications.errors import FieldError
@@ -218,16 +217,30 @@ def matches(spec: ProfileSpec, event: EventSummary) -> bool:
     return all(c.holds(props) for c in spec.conditions)
 
 
-def matching_users(
-    event: EventSummary, profiles: Iterable[GcnProfile] | None = None
-) -> dict[int, str]:
-    """{user id: name of the first matching profile} over the active profiles."""
-    if profiles is None:
-        profiles = GcnProfile.objects.filter(active=True, user__is_active=True).order_by("id")
+_SPEC_FIELDS = ("user_id", "name", "notice_types", "tags", "max_area_90", "properties")
+
+
+def matching_users(event: EventSummary) -> dict[int, str]:
+    """{user id: name of the first matching profile} over the active profiles of active
+    users (rows read as tuples: no model instance per profile)."""
+    rows = (
+        GcnProfile.objects.filter(active=True, user__is_active=True)
+        .order_by("id")
+        .values_list(*_SPEC_FIELDS)
+    )
     found: dict[int, str] = {}
-    for profile in profiles:
-        if profile.user_id not in found and matches(spec_of(profile), event):
-            found[profile.user_id] = profile.name
+    for user_id, name, types, tags, area, conditions in rows:
+        if user_id in found:
+            continue
+        spec = ProfileSpec(
+            name=name,
+            notice_types=tuple(types),
+            tags=tuple(tags),
+            max_area_90=area,
+            conditions=tuple(Condition(c["name"], c["op"], float(c["value"])) for c in conditions),
+        )
+        if matches(spec, event):
+            found[user_id] = name
     return found
 
 

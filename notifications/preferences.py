@@ -70,8 +70,18 @@ def _from_row(row: Preference) -> KindPreference:
 def preferences_for(user_ids, kind: str) -> dict[int, KindPreference]:
     """Each user's preference for ``kind`` (defaults for users without a row), one query."""
     ids = list(user_ids)
+    rows = Preference.objects.filter(user_id__in=ids, kind=kind).values_list(
+        "user_id", "channels", "only_on_shift", "quiet_start", "quiet_end", "labels"
+    )
     found = {
-        row.user_id: _from_row(row) for row in Preference.objects.filter(user_id__in=ids, kind=kind)
+        uid: KindPreference(
+            channels=tuple(c for c in CHANNELS if c in channels),
+            only_on_shift=only,
+            quiet_start=start,
+            quiet_end=end,
+            labels=tuple(labels),
+        )
+        for uid, channels, only, start, end, labels in rows
     }
     default = KindPreference()
     return {uid: found.get(uid, default) for uid in ids}
