@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.middleware.csrf import get_token
@@ -20,8 +21,10 @@ from sources.forms import QueueParams
 from sources.lightcurves import (
     CARD_POINTS,
     LightCurvePoint,
+    Mark,
     band_legend,
     light_curves,
+    marks,
     sparkline_svg,
 )
 from sources.links import action_urls, source_url
@@ -107,13 +110,18 @@ class CandidateCard:
         alert_id = self.candidate.alert_id
         return [(kind, f"/cutouts/{alert_id}/{kind}.png") for kind in CUTOUT_KINDS]
 
+    @cached_property
+    def drawn(self) -> list[Mark]:
+        """The points as drawn, read once for both sparklines (``lightcurves.marks``)."""
+        return marks(self.photometry)
+
     @property
     def sparkline_mag(self) -> SafeString:
-        return mark_safe(sparkline_svg(self.photometry, "mag"))
+        return mark_safe(sparkline_svg(self.photometry, "mag", drawn=self.drawn))
 
     @property
     def sparkline_flux(self) -> SafeString:
-        return mark_safe(sparkline_svg(self.photometry, "flux"))
+        return mark_safe(sparkline_svg(self.photometry, "flux", drawn=self.drawn))
 
     @property
     def legend(self) -> SafeString:

@@ -130,11 +130,13 @@ def marks(points, snr_limit: float | None = None) -> list[Mark]:
     """The points of a light curve as drawn (see above), in the given order."""
     snr = forced_snr_limit() if snr_limit is None else snr_limit
     out = []
+    isfinite = math.isfinite
     for p in points:
-        flux = p.flux if _ok(p.flux) else None
-        fluxerr = p.fluxerr if _ok(p.fluxerr) else None
-        mag = p.mag if _ok(p.mag) else None
-        magerr = p.magerr if _ok(p.magerr) else None
+        flux, fluxerr, mag, magerr = p.flux, p.fluxerr, p.mag, p.magerr
+        flux = flux if flux is not None and isfinite(flux) else None
+        fluxerr = fluxerr if fluxerr is not None and isfinite(fluxerr) else None
+        mag = mag if mag is not None and isfinite(mag) else None
+        magerr = magerr if magerr is not None and isfinite(magerr) else None
         origin = getattr(p, "origin", None)
         if (
             origin == "forced"

@@ -66,3 +66,8 @@ def test_it_saves_and_rejects_the_selected_object_by_keyboard(new_page, live_ser
     page.keyboard.press("r")
     selected.locator(".reject-btn").wait_for()
     assert not Rejection.objects.active().exists()
+
+    # The object's other alerts, on demand.
+    selected.locator(".alerts summary").click()
+    selected.locator(".alert-rows tbody tr").nth(1).wait_for()
+    assert selected.locator(".alert-rows tbody tr").count() == 2
