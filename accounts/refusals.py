@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -47,7 +48,9 @@ def status_of(error: BaseException) -> int | None:
         return 404
     if isinstance(error, PermissionDenied):
         return 403
-    if isinstance(error, SuspiciousOperation):
+    if isinstance(error, SuspiciousOperation | DataError):
+        # DataError: a value from the request the database cannot hold (out of range, an
+        # impossible date): the request's fault, answered 400 like the validation layer
         return 400
     from rest_framework.exceptions import APIException
 
@@ -63,6 +66,9 @@ def api_exception_handler(error, context):
 
     if isinstance(error, Refused):
         return Response({"detail": str(error)}, status=error.status)
+    if isinstance(error, DataError):
+        log.info("value refused by the database: %s", error)
+        return Response({"detail": "a value in the request is out of range"}, status=400)
     return exception_handler(error, context)
 
 
@@ -97,6 +103,9 @@ class RefusalMiddleware:
     def process_exception(self, request, error):
         if isinstance(error, Refused):
             return refusal_page(request, error.status, str(error))
+        if isinstance(error, DataError):
+            log.info("value refused by the database on %s: %s", request.path, error)
+            return refusal_page(request, 400, "A value in the request is out of range.")
         return None
 
 

@@ -22,7 +22,13 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RoutePattern
@@ -38,6 +44,7 @@ class Rule:
     """How one TOM URL is served.
 
     ``methods``: the HTTP methods let through (others answer 405); None lets all through.
+    ``refuse_params``: query parameters that make the view change state (answered 400).
     ``acl``: an ACL the signed-in user must hold (others answer 403), or a predicate on the
     request. ``redirect_to``: a function of (request, **url kwargs) giving our URL instead.
     """
@@ -45,6 +52,7 @@ class Rule:
     methods: tuple[str, ...] | None = None
     acl: str | Callable[[HttpRequest], bool] | None = None
     redirect_to: Callable[..., str] | None = None
+    refuse_params: tuple[str, ...] = ()
     why: str = ""
 
 
@@ -52,8 +60,8 @@ def serve(methods: tuple[str, ...] | None = None, acl=None, why: str = "") -> Ru
     return Rule(methods=methods, acl=acl, why=why)
 
 
-def read_only(acl=None, why: str = "") -> Rule:
-    return Rule(methods=SAFE_METHODS, acl=acl, why=why)
+def read_only(acl=None, refuse_params: tuple[str, ...] = (), why: str = "") -> Rule:
+    return Rule(methods=SAFE_METHODS, acl=acl, refuse_params=refuse_params, why=why)
 
 
 def redirect_to(target: Callable[..., str], why: str = "") -> Rule:
@@ -88,13 +96,16 @@ def _guarded(callback, rule: Rule):
 
         redirected.csrf_exempt = True
         return redirected
-    if rule.methods is None and rule.acl is None:
+    if rule.methods is None and rule.acl is None and not rule.refuse_params:
         return callback
 
     @functools.wraps(callback)
     def guarded(request, *args, **kwargs):
         if rule.methods is not None and request.method not in rule.methods:
             return HttpResponseNotAllowed(rule.methods)
+        refused = [name for name in rule.refuse_params if name in request.GET]
+        if refused:
+            return HttpResponseBadRequest(f"{refused[0]} is not served here")
         if rule.acl is not None:
             allowed = (
                 rule.acl(request) if callable(rule.acl) else access.has_acl(request.user, rule.acl)

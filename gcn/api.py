@@ -7,7 +7,6 @@ matched sources are filtered through ``accounts.access``.
 from __future__ import annotations
 
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -16,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
+from accounts.refusals import Refused
 from gcn import crossmatch
 from gcn.models import GcnEvent, GcnNotice, Localization
 from icare_tom.fetch import GENERIC_MESSAGE
+from icare_tom.validation import aware_datetime
 
 
 class IsApproved(BasePermission):
@@ -138,10 +139,10 @@ def _time_param(params, name: str):
     value = params.get(name)
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValidationError({name: "must be an ISO-8601 date/time"})
-    return parsed
+    try:
+        return aware_datetime(value, name)
+    except Refused as exc:
+        raise ValidationError({name: str(exc)}) from None
 
 
 def filter_events(params, queryset=None):

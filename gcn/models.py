@@ -24,7 +24,8 @@ class GcnEventQuerySet(models.QuerySet):
 
     def lookup(self, key: str) -> GcnEvent | None:
         """The event whose primary key or one of whose aliases is ``key`` (None if absent)."""
-        if key.isdigit():
+        # ASCII digits only ("²".isdigit() is true but int("²") fails), within bigint
+        if key.isascii() and key.isdigit() and int(key) < 2**63:
             found = self.filter(pk=int(key)).first()
             if found is not None:
                 return found

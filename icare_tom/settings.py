@@ -82,6 +82,11 @@ MIDDLEWARE.insert(
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
 WHITENOISE_USE_FINDERS = True
+# Malformed paths and query parameters answer 400 before any view (icare_tom.validation).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+    "icare_tom.validation.InputValidationMiddleware",
+)
 # API calls with a token pass TOM's LOCKED strategy (which only knows session logins)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,

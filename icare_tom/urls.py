@@ -36,7 +36,8 @@ TOM_URL_POLICY = {
     # the Django admin: staff only (super admins), its own permission checks
     "admin:*": serve(),
     # TOM's target pages that read one target (404 for targets the user may not see)
-    "targets:detail": read_only(),
+    # (not ?update_status=: a GET that polled every facility and changed records)
+    "targets:detail": read_only(refuse_params=("update_status",)),
     # TOM's target list wrote names into an inline script: our group source lists instead
     "targets:list": redirect_to(lambda request: reverse("sources:my-groups")),
     "targets:name-search": redirect_to(

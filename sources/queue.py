@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -202,7 +203,10 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, candidate_id = json.loads(base64.urlsafe_b64decode(padded))
-        return value, int(candidate_id)
+        candidate_id = int(candidate_id)
+        if not 0 <= candidate_id < 2**63:
+            raise ValueError("candidate id out of range")
+        return value, candidate_id
     except (binascii.Error, ValueError, TypeError, OverflowError) as error:
         raise QueueError("cursor: not a cursor this queue issued") from error
 
@@ -232,10 +236,17 @@ def ordered_page(
     if params.cursor:
         after_value, after_id = decode_cursor(params.cursor)
         if params.sort in TIME_SORTS:
-            after_value = parse_datetime(str(after_value))
+            try:  # an impossible date (month 13) raises instead of returning None
+                after_value = parse_datetime(str(after_value))
+            except ValueError:
+                after_value = None
             if after_value is None:
                 raise QueueError("cursor: not a cursor this queue issued")
-        elif not isinstance(after_value, (int, float)) or isinstance(after_value, bool):
+        elif (
+            isinstance(after_value, bool)
+            or not isinstance(after_value, (int, float))
+            or not math.isfinite(after_value)
+        ):
             raise QueueError("cursor: not a cursor this queue issued")
         # The redundant bound (≤ / ≥) keeps the condition an index range scan.
         if params.descending:
