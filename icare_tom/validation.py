@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
@@ -127,7 +127,7 @@ def aware_datetime(value, name: str) -> datetime:
     if parsed is None:
         raise Refused(f"{name}: not a valid date-time (ISO 8601, e.g. 2026-01-31T22:00:00Z)")
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
+        parsed = timezone.make_aware(parsed, UTC)
     if not 1900 <= parsed.year <= 2200:
         raise Refused(f"{name}: year out of range")
     return parsed
