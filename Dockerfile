@@ -10,4 +10,6 @@ COPY . .
 ARG ICARE_EXTRAS=planning
 RUN pip install --no-cache-dir -e ".[${ICARE_EXTRAS}]" && python -c "import icare_tom"
 EXPOSE 8000
-CMD ["gunicorn", "icare_tom.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Open pages keep a live stream (the bell, the queue): one thread each, not one worker.
+CMD ["gunicorn", "icare_tom.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--worker-class", "gthread", "--threads", "64"]
