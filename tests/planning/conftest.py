@@ -114,6 +114,15 @@ def plan_body(instrument_ids, **extra) -> dict:
     }
 
 
+def logged_in(user):
+    """A REST client signed in as ``user`` (a session, as the site's pages use)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
 def make_plan(user, event, body, run: bool = True):
     """Validate and store a plan as the API does, then run it here (no worker)."""
     from planning import services as plan_services

@@ -7,18 +7,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from rest_framework.test import APIClient
 
 from facilities.models import InstrumentField
 from planning.models import ExecutedObservation
+from tests.planning.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def test_it_records_executed_observations_and_their_coverage(

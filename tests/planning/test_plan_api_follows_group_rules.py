@@ -6,32 +6,25 @@ is a 400 with the reason, never a 500."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from planning import services
 from planning.models import ObservationPlanRequest, PlanStatus
-from tests.planning.conftest import plan_body
+from tests.planning.conftest import logged_in, plan_body
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def test_it_requests_reads_and_hides_plans_by_group(
     alice, bob, victor, lvk_event, ztf, ztf_allocation
 ):
     url = f"/api/gcn_events/{lvk_event.name}/observation_plans"
-    response = client_for(alice).post(url, plan_body([ztf.pk]), format="json")
+    response = logged_in(alice).post(url, plan_body([ztf.pk]), format="json")
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "queued"
     plan_id = response.json()["id"]
     assert services.run_plan(plan_id) == PlanStatus.COMPLETE
 
-    data = client_for(alice).get(f"/api/observation_plans/{plan_id}").json()
+    data = logged_in(alice).get(f"/api/observation_plans/{plan_id}").json()
     assert data["status"] == "complete" and data["progress"] == 100
     stats = data["statistics"]
     assert {"probability", "area", "n_observations", "total_time"} <= set(stats)
@@ -41,16 +34,16 @@ def test_it_requests_reads_and_hides_plans_by_group(
     assert first["obstime"].endswith("Z")
     assert "We plan to observe" in data["circular"]
 
-    assert client_for(victor).get(f"/api/observation_plans/{plan_id}").status_code == 200
-    assert client_for(bob).get(f"/api/observation_plans/{plan_id}").status_code == 404
-    assert client_for(bob).get(url).json() == []
-    assert client_for(bob).post(f"/api/observation_plans/{plan_id}/cancel").status_code == 404
+    assert logged_in(victor).get(f"/api/observation_plans/{plan_id}").status_code == 200
+    assert logged_in(bob).get(f"/api/observation_plans/{plan_id}").status_code == 404
+    assert logged_in(bob).get(url).json() == []
+    assert logged_in(bob).post(f"/api/observation_plans/{plan_id}/cancel").status_code == 404
     for kind in ("json", "csv", "queue"):
-        assert client_for(bob).get(f"/plans/{plan_id}/download/{kind}/").status_code in (302, 404)
+        assert logged_in(bob).get(f"/plans/{plan_id}/download/{kind}/").status_code in (302, 404)
 
-    refused = client_for(bob).post(url, plan_body([ztf.pk]), format="json")
+    refused = logged_in(bob).post(url, plan_body([ztf.pk]), format="json")
     assert refused.status_code == 400 and "instrument_ids" in refused.json()
-    assert client_for(victor).post(url, plan_body([ztf.pk]), format="json").status_code == 403
+    assert logged_in(victor).post(url, plan_body([ztf.pk]), format="json").status_code == 403
     assert ObservationPlanRequest.objects.count() == 1
 
 
@@ -72,7 +65,7 @@ def test_it_requests_reads_and_hides_plans_by_group(
 )
 def test_it_answers_400_to_bad_requests(alice, lvk_event, ztf, ztf_allocation, change):
     url = f"/api/gcn_events/{lvk_event.pk}/observation_plans"
-    response = client_for(alice).post(url, {**plan_body([ztf.pk]), **change}, format="json")
+    response = logged_in(alice).post(url, {**plan_body([ztf.pk]), **change}, format="json")
     assert response.status_code == 400, response.content
     assert ObservationPlanRequest.objects.count() == 0
 
@@ -84,11 +77,11 @@ def test_it_answers_404_for_unknown_plans_and_events(alice, lvk_event):
         "/api/observation_plans/" + "9" * 40,
         "/api/gcn_events/nope/observation_plans",
     ):
-        assert client_for(alice).get(path).status_code == 404, path
+        assert logged_in(alice).get(path).status_code == 404, path
 
 
 def test_it_lists_the_endpoints_in_the_openapi_schema(alice):
-    schema = client_for(alice).get("/api/schema/", HTTP_ACCEPT="application/json")
+    schema = logged_in(alice).get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/gcn_events/{key}/observation_plans" in paths

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from facilities import services as followup
 from planning.models import ExecutedObservation, PlanStatus
-from tests.planning.conftest import make_plan, plan_body
+from tests.planning.conftest import logged_in, make_plan, plan_body
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,6 @@ def future_night() -> tuple[datetime, datetime]:
     takes windows that have not ended)."""
     year = timezone.now().year + 1
     return datetime(year, 4, 8, 3, 0, tzinfo=UTC), datetime(year, 4, 8, 13, 0, tzinfo=UTC)
-
-
-def logged_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def test_it_puts_the_plan_in_the_queue_the_robot_reads(
