@@ -24,6 +24,7 @@ from accounts.access import (
 from accounts.refusals import Forbidden, Refused
 from notifications import kinds
 from notifications.services import notify
+from sources.links import source_url
 from sources.models import (
     Classification,
     ClassificationVote,
@@ -169,7 +170,7 @@ def _notify_classification(user, target: Target, classification: Classification,
         list(members),
         kinds.CLASSIFICATION,
         f"{user.get_username()} classified {target.name} as {classification.label}",
-        f"/sources/{target.name}/",
+        source_url(target.name),
         dedupe_key=f"classification:{classification.pk}",
         label=classification.label,
     )
@@ -239,7 +240,7 @@ def add_comment(user, target: Target, text: str, group_ids=None) -> Comment:
         [u for u in mentioned if u.pk != user.pk],
         kinds.MENTION,
         f"{user.get_username()} mentioned you on {target.name}: {text[:200]}",
-        f"/sources/{target.name}/#comment-{comment.pk}",
+        f"{source_url(target.name)}#comment-{comment.pk}",
         dedupe_key=f"comment:{comment.pk}",
     )
     return comment

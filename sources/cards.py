@@ -27,7 +27,7 @@ from sources.lightcurves import (
     marks,
     sparkline_svg,
 )
-from sources.links import action_urls, source_url
+from sources.links import action_urls, cutout_url, source_url
 from sources.models import Candidate, Classification
 from sources.queue import AlertSummary, alert_summaries, ordered_page, queue_queryset
 from sources.state import TargetState, target_states
@@ -108,7 +108,11 @@ class CandidateCard:
     @property
     def cutouts(self) -> list[tuple[str, str]]:
         alert_id = self.candidate.alert_id
-        return [(kind, f"/cutouts/{alert_id}/{kind}.png") for kind in CUTOUT_KINDS]
+        return [(kind, cutout_url(alert_id, kind)) for kind in CUTOUT_KINDS]
+
+    @property
+    def alerts_url(self) -> str:
+        return source_url(self.target.name, "alerts")
 
     @cached_property
     def drawn(self) -> list[Mark]:

@@ -12,15 +12,25 @@ from urllib.parse import quote
 from django.urls import NoReverseMatch, reverse
 
 ACTIONS = ("save", "unsave", "reject", "unreject")
+# URL name of each page of a source that is not an action: (name, path under the source).
+PAGES = {"alerts": ("sources:object-alerts", "alerts/")}
 
 
 def source_url(name: str, action: str | None = None) -> str:
-    """``/sources/<name>/`` or one of its actions (``save``, ``reject``…)."""
-    url_name = f"sources:{action}" if action else "sources:source"
+    """``/sources/<name>/``, one of its actions (``save``, ``reject``…) or pages
+    (``alerts``)."""
+    url_name, suffix = PAGES.get(action, (f"sources:{action}", f"{action}/"))
+    if action is None:
+        url_name, suffix = "sources:source", ""
     try:
         return reverse(url_name, args=[name])
     except NoReverseMatch:
-        return f"/sources/{quote(name, safe='')}/" + (f"{action}/" if action else "")
+        return f"/sources/{quote(name, safe='')}/{suffix}"
+
+
+def cutout_url(alert_id: int, kind: str) -> str:
+    """The PNG of one stamp of an alert (``science``, ``template``, ``difference``)."""
+    return reverse("cutouts:png", args=[alert_id, kind])
 
 
 def action_urls(name: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ import logging
 
 from django.db.models import Max
 from django.http import QueryDict
+from django.urls import reverse
 
 from notifications import kinds
 from notifications.models import SavedView
@@ -49,11 +50,12 @@ def match_saved_view(view: SavedView) -> int:
     names = list(dict.fromkeys(name for _, name in rows))
     shown = ", ".join(names[:MAX_NAMES]) + (" …" if len(names) > MAX_NAMES else "")
     newest = rows[-1][0]
+    queue = reverse("sources:candidates")
     notify(
         [view.user_id],
         kinds.SAVED_VIEW,
         f'{len(names)} new in your view "{view.name}": {shown}',
-        f"/candidates/?{view.query}" if view.query else "/candidates/",
+        f"{queue}?{view.query}" if view.query else queue,
         dedupe_key=f"saved_view:{view.pk}:{newest}",
     )
     advance_saved_view(view, newest)
