@@ -24,8 +24,9 @@ def public_photometry(target: Target) -> list:
     )
 
 
-def light_curve_html(points: list) -> str:
-    """A self-contained plotly light curve (AB mag vs MJD, upper limits as triangles)."""
+def light_curve_html(points: list, nonce: str = "") -> str:
+    """A plotly light curve (AB mag vs MJD, upper limits as triangles). plotly.js itself is
+    loaded by the page from our own URL; the drawing script carries the CSP ``nonce``."""
     if not points:
         return ""
     figure = go.Figure()
@@ -55,14 +56,15 @@ def light_curve_html(points: list) -> str:
     figure.update_yaxes(autorange="reversed", title="AB magnitude")
     figure.update_xaxes(title="MJD (days)")
     figure.update_layout(height=380, margin={"l": 50, "r": 10, "t": 10, "b": 40})
-    return plot(figure, output_type="div", include_plotlyjs=True, show_link=False)
+    html = plot(figure, output_type="div", include_plotlyjs=False, show_link=False)
+    return html.replace("<script ", f'<script nonce="{nonce}" ') if nonce else html
 
 
-def public_target_context(target: Target) -> dict:
+def public_target_context(target: Target, nonce: str = "") -> dict:
     points = public_photometry(target)
     return {
         "target": target,
         "photometry": points,
-        "light_curve": light_curve_html(points),
+        "light_curve": light_curve_html(points, nonce),
         "truncated": len(points) >= PUBLIC_PHOTOMETRY_LIMIT,
     }

@@ -299,7 +299,9 @@ def public_target(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("no such public link")
     from accounts.public import public_target_context
 
-    response = render(request, "accounts/public_target.html", public_target_context(link.target))
+    nonce = str(request.csp_nonce) if hasattr(request, "csp_nonce") else ""
+    context = public_target_context(link.target, nonce)
+    response = render(request, "accounts/public_target.html", context)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -3,6 +3,7 @@
 import secrets
 from pathlib import Path
 
+from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 from tom_common.default_settings import *  # noqa: F403
 from tom_common.default_settings import (
@@ -93,6 +94,24 @@ MIDDLEWARE.insert(
     "accounts.middleware.APITokenMiddleware",
 )
 CSRF_FAILURE_VIEW = "accounts.refusals.csrf_failure"
+# Content-Security-Policy (django-csp): every asset is ours, inline scripts need the page's
+# nonce (templates: nonce="{{ request.csp_nonce }}"; data through json_script), no inline
+# event handlers, no framing. Styles may stay inline (plotly writes <style> elements).
+MIDDLEWARE.append("csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 ROOT_URLCONF = "icare_tom.urls"
 WSGI_APPLICATION = "icare_tom.wsgi.application"
 ASGI_APPLICATION = "icare_tom.asgi.application"
@@ -269,6 +288,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling: 5 failed sign-ins per account per 5 minutes lock that account; an IP
+# (an observatory's NAT) is locked only after 100 failures in 5 minutes, so one user's typos
+# never lock out their colleagues' right passwords.
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key,100/5m/ip", "login": "120/m/ip"}
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -152,8 +152,15 @@ def candidate_stream(request: HttpRequest) -> HttpResponse:
     form = _queue_form(request)
     if not form.is_valid():
         return HttpResponseBadRequest(json.dumps(form.errors), content_type="application/json")
+    params = form.params()
+    foreign = set(params.groups) - {g.id for g in groups_of(request.user)}
+    if foreign:  # like the queue page: a group the user is not in is an error, not "none"
+        return HttpResponseBadRequest(
+            json.dumps({"group": [f"not one of your groups: {sorted(foreign)}"]}),
+            content_type="application/json",
+        )
     response = StreamingHttpResponse(
-        candidate_events(request.user, form.params(), csrf_token=get_token(request)),
+        candidate_events(request.user, params, csrf_token=get_token(request)),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
