@@ -56,7 +56,7 @@ class Watch:
 
 
 def open_page(browser, base_url: str):
-    context = browser.new_context(viewport={"width": SCREEN_WIDTH, "height": 900})
+    context = browser.new_context(viewport={"width": SCREEN_WIDTH, "height": 900}, bypass_csp=True)
     context.route(
         "**/*",
         lambda route: (
