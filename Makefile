@@ -25,9 +25,13 @@ demo: install
 # the pure-Python fallback cannot rot.
 PURE_PYTHON_TESTS := tests/brokers/fink $(wildcard tests/brokers/test_ingest_*.py)
 
+# Two workers (pytest-xdist; pytest-django gives each its own test database, the Kafka and
+# browser tests start their servers on free ports per worker). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	ICARE_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PURE_PYTHON_TESTS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	ICARE_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PURE_PYTHON_TESTS)
 
 # The browser tests use Debian's chromium. Installed here when missing and we may (root with
 # apt-get); otherwise tests/e2e skip and say why.
