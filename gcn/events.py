@@ -73,19 +73,31 @@ def ingest_bytes(
     )
 
 
+# The quarantine keeps the first bytes of what it refuses (and the SHA-256 and size of all).
+QUARANTINE_PREFIX_BYTES = 64 * 1024
+
+
 def quarantine(
-    raw: bytes, exc: gn.NoticeRejected, origin: str, received_at: datetime
+    raw: bytes,
+    exc: gn.NoticeRejected,
+    origin: str,
+    received_at: datetime,
+    *,
+    digest: str | None = None,
+    size: int | None = None,
 ) -> GcnQuarantine:
-    """Keep rejected bytes once (by SHA-256) with the reason code and detail."""
-    digest = hashlib.sha256(raw).hexdigest()
+    """Keep rejected bytes once (by SHA-256) with the reason code and detail: the first
+    ``QUARANTINE_PREFIX_BYTES`` only (``digest``/``size`` describe the whole input when
+    ``raw`` is already a prefix, as for a file refused before reading)."""
+    digest = digest or hashlib.sha256(raw).hexdigest()
     row, _ = GcnQuarantine.objects.get_or_create(
         content_hash=digest,
         defaults={
             "reason": exc.reason,
             "detail": exc.detail[:2000],
             "origin": origin[:500],
-            "size": len(raw),
-            "raw": raw,
+            "size": len(raw) if size is None else size,
+            "raw": raw[:QUARANTINE_PREFIX_BYTES],
             "received_at": received_at,
         },
     )

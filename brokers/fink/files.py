@@ -5,8 +5,10 @@ of records, quarantine what cannot be parsed, write batches with
 
 from __future__ import annotations
 
+import hashlib
 import io
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +21,11 @@ from brokers.fink.ingest import IngestReport, ReceivedAlert, RejectedRecord, ing
 from brokers.fink.parsing import parse_alerts
 
 DEFAULT_BATCH_SIZE = 500
+# Files above this size are refused before they are read (a Fink Avro file of a night's
+# alerts for one topic is far smaller); INGEST_MAX_FILE_BYTES changes it.
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+# What the quarantine keeps of a refused or damaged file: its first bytes (and its hash).
+QUARANTINE_PREFIX_BYTES = 64 * 1024
 
 
 def default_topic(survey: str) -> str:
@@ -33,12 +40,18 @@ def ingest_files(
     topic: str | None = None,
     group_name: str = DEFAULT_GROUP,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    on_problem: Callable[[str, str, str], None] | None = None,
 ) -> tuple[IngestReport, list[str]]:
     """Ingest Avro files; return the summed report and the paths that could not be opened.
 
     A damaged file is ingested up to the damage; the damage itself (truncated, not Avro)
     becomes a quarantined record holding the file's bytes from where reading stopped
     (or the whole file when nothing could be read).
+
+    A file larger than ``max_file_bytes`` is refused before it is read ("too_large"); the
+    quarantine keeps the first ``QUARANTINE_PREFIX_BYTES`` of a refused or damaged file and
+    its SHA-256 in the detail. ``on_problem(path, reason, detail)`` is told of each.
     """
     topic = topic or default_topic(survey)
     report = IngestReport()
@@ -68,21 +81,34 @@ def ingest_files(
         records.clear()
         rejected.clear()
 
+    def problem(path, reason: str, detail: str) -> None:
+        if on_problem is not None:
+            on_problem(str(path), reason, detail)
+
     for path in paths:
         try:
-            with open(path, "rb") as stream:
-                file_bytes = stream.read()
-        except OSError:
+            size = os.stat(path).st_size
+            prefix, digest = _prefix_and_digest(path)
+        except OSError as exc:
             unreadable.append(str(path))
+            problem(path, "unreadable", str(exc))
+            continue
+        if size > max_file_bytes:
+            detail = f"{path}: {size} bytes > {max_file_bytes}; sha256 {digest}"
+            rejected.append(RejectedRecord(raw=prefix, reason="too_large", detail=detail))
+            problem(path, "too_large", detail)
+            flush()
             continue
         consumed = 0
         for index, item in enumerate(read_avro_file_with_bytes(Path(path), complete=False)):
             if isinstance(item, AlertRejected):
+                detail = f"{path} (after record {index}): {item.detail}; sha256 {digest}"
+                problem(path, item.reason, detail)
                 rejected.append(
                     RejectedRecord(
-                        raw=file_bytes if consumed == 0 else b"",
+                        raw=prefix if consumed == 0 else b"",
                         reason=item.reason,
-                        detail=f"{path} (after record {index}): {item.detail}",
+                        detail=detail,
                         topic=topic,
                         offset=index,
                     )
@@ -94,6 +120,17 @@ def ingest_files(
                 flush()
     flush()
     return report, unreadable
+
+
+def _prefix_and_digest(path) -> tuple[bytes, str]:
+    """The first bytes of a file and the SHA-256 of all of it, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        prefix = stream.read(QUARANTINE_PREFIX_BYTES)
+        digest.update(prefix)
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return prefix, digest.hexdigest()
 
 
 AVRO_MAGIC = b"Obj\x01"

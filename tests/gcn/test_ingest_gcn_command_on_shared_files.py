@@ -4,7 +4,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from gcn import notices, skymaps
 from gcn.models import GcnEvent, GcnNotice, GcnQuarantine, Localization, LocalizationTile
@@ -67,7 +67,10 @@ EXPECTED_EVENTS = {
 
 def run_ingest(*paths):
     out, err = StringIO(), StringIO()
-    call_command("ingest_gcn", *map(str, paths), "--no-crossmatch", stdout=out, stderr=err)
+    try:
+        call_command("ingest_gcn", *map(str, paths), "--no-crossmatch", stdout=out, stderr=err)
+    except CommandError as error:  # exit status 1 when a file was quarantined
+        assert "quarantined" in str(error)
     return json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
 
 
