@@ -13,10 +13,10 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from tom_targets.models import Target
 
-from accounts import services
+from accounts import acl, services
 from accounts.models import TargetGroupObjectPermission
 from tests.accounts.attack import client_for
-from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME
+from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME, make_user
 from tests.accounts.url_walk import WalkedPattern, build_url, walk
 
 # Patterns whose parameters cannot be filled with an object id or name. The test fails when
@@ -40,6 +40,8 @@ PUBLIC_NAMES = {
     "mfa_reauthenticate",
 }
 GOOD_REFUSALS = {301, 302, 401, 403, 404, 405}
+# Approved outsiders have pages of their own; only URLs naming A's objects must refuse them.
+SIGNED_IN = ("bob", "groupless")
 CHANGE_WORDS = ("update", "delete")
 # Target pages insiders cannot open, and why (kept tiny; each is a TOM Toolkit view).
 INSIDER_EXEMPT = {
@@ -149,10 +151,16 @@ def test_it_discovers_every_pattern_and_the_exclusions_are_current(world):
     )
 
 
+@pytest.fixture
+def groupless(db):
+    """An approved account in no group but the sitewide one."""
+    return make_user("gus", acl.FULL_USER)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["bob", "anonymous", "unapproved"])
-def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved):
-    user = {"bob": bob, "anonymous": None, "unapproved": unapproved}[who]
+@pytest.mark.parametrize("who", ["bob", "anonymous", "unapproved", "groupless"])
+def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved, groupless):
+    user = {"bob": bob, "anonymous": None, "unapproved": unapproved, "groupless": groupless}[who]
     before = _a_state(world["target"], world["group"])
     failures = []
     query = f"?target_id={world['target'].pk}"
@@ -167,12 +175,26 @@ def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved):
                 failures.append(f"{said} → 500")
             refused = status in GOOD_REFUSALS
             public = pattern.name in PUBLIC_NAMES
-            if not refused and not public and (who != "bob" or SECRET_NAME in url):
+            if not refused and not public and (who not in SIGNED_IN or SECRET_NAME in url):
                 failures.append(f"{said} → {status}")
             if _leaks(url, response.headers.get("Location", "")):
                 failures.append(f"{said} redirects to {response.headers['Location']}")
     assert _a_state(world["target"], world["group"]) == before, "an outsider changed A's data"
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_it_lets_a_view_only_member_change_nothing_of_group_a(world, viewer):
+    """victor sees A's pages but every POST (and GET) of every URL leaves A's data as it was."""
+    before = _a_state(world["target"], world["group"])
+    client = _client(viewer)
+    for plain_url in world["urls"].values():
+        for method in ("get", "post"):
+            response = getattr(client, method)(plain_url)
+            _body(response)
+            if response.status_code == 302 and "logout" in plain_url:
+                client = _client(viewer)  # signed out by the POST: sign in again
+    assert _a_state(world["target"], world["group"]) == before, "victor changed A's data"
 
 
 @pytest.mark.django_db
