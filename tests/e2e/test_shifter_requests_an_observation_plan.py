@@ -11,9 +11,9 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 
 from planning.models import ObservationPlanRequest
+from tests import child_process
 from tests.conftest import REPO_ROOT
 from tests.planning import conftest as plan_fixtures
 from tests.planning.conftest import NIGHT_END, NIGHT_START
@@ -36,11 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def planning_worker():
     """A Celery worker on the planning queue, on the test database."""
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    if db.get("PASSWORD"):
-        url = url.replace("@", f":{db['PASSWORD']}@", 1)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = child_process.child_env()
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "icare_tom", "worker", "-Q", "planning",

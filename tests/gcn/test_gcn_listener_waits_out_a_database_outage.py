@@ -11,11 +11,11 @@ from confluent_kafka import Producer
 from gcn.models import GcnNotice
 from tests.brokers.stream.conftest import (  # noqa: F401 (fixtures)
     child_env,
-    database_url,
     kafka_broker,
     run_command,
     wait_until,
 )
+from tests.child_process import database_url
 from tests.gcn.test_gcn_listener_stores_then_commits_kafka_notices import committed, write_config
 
 pytestmark = pytest.mark.kafka

@@ -12,21 +12,15 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 
 from notifications import services
 from notifications.models import Delivery
 from notifications.tasks import deliver, sweep_deliveries
+from tests import child_process
 from tests.conftest import REPO_ROOT
 from tests.notifications.conftest import set_channels
 
 LEASE_S = 2
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _worker(ids: list[int], settings, started_marker: str) -> subprocess.Popen:
@@ -37,16 +31,13 @@ def _worker(ids: list[int], settings, started_marker: str) -> subprocess.Popen:
         f"print({started_marker!r}, flush=True)\n"
         f"deliver.run({ids!r})\n"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "icare_tom.settings",
-        "DATABASE_URL": _database_url(),
-        "EMAIL_URL": settings.EMAIL_URL,
-        "SLACK_WEBHOOK_PREFIXES": ",".join(settings.SLACK_WEBHOOK_PREFIXES),
-        "FETCH_ALLOWED_HOSTS_SLACK": ",".join(settings.FETCH_ALLOWED_HOSTS["slack"]),
-        "FETCH_ALLOWED_NETWORKS": ",".join(settings.FETCH_ALLOWED_NETWORKS),
-        "NOTIFICATIONS_CLAIM_LEASE_S": str(LEASE_S),
-    }
+    env = child_process.child_env(
+        EMAIL_URL=settings.EMAIL_URL,
+        SLACK_WEBHOOK_PREFIXES=",".join(settings.SLACK_WEBHOOK_PREFIXES),
+        FETCH_ALLOWED_HOSTS_SLACK=",".join(settings.FETCH_ALLOWED_HOSTS["slack"]),
+        FETCH_ALLOWED_NETWORKS=",".join(settings.FETCH_ALLOWED_NETWORKS),
+        NOTIFICATIONS_CLAIM_LEASE_S=str(LEASE_S),
+    )
     return subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
     )

@@ -3,22 +3,19 @@ run ``manage.py fink_stream`` as a separate process against the test database.""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import yaml
 from confluent_kafka import Consumer, TopicPartition
-from django.conf import settings
-from django.db import connection
 
 from brokers.fink.kafka_broker import TansuBroker, create_topics
+from tests import child_process
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Every wait in these tests is bounded; a consumer that does not get there fails the test.
@@ -45,27 +42,10 @@ def topic(kafka_broker) -> Callable[[int], str]:
     return make
 
 
-def database_url() -> str:
-    """URL of the database this test runs on (the test database), for child processes."""
-    db = connection.settings_dict
-    host = quote(db.get("HOST") or "127.0.0.1", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    return f"postgresql://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
-
-
 @pytest.fixture
 def child_env(transactional_db) -> dict[str, str]:
     """Environment for a child Django process using this test's database and Redis."""
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        PYTHONUNBUFFERED="1",
-        DJANGO_SETTINGS_MODULE="icare_tom.settings",
-    )
-    env.pop("DATABASE_TEST_NAME", None)
-    return env
+    return child_process.child_env()
 
 
 def write_config(path: Path, broker: TansuBroker, topic: str, **overrides) -> Path:

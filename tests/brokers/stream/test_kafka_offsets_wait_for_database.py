@@ -8,12 +8,8 @@ import yaml
 
 from brokers.fink.simulator_producer import produce_alerts
 from sources.models import Candidate
-from tests.brokers.stream.conftest import (
-    committed_offsets,
-    database_url,
-    wait_until,
-    write_config,
-)
+from tests.brokers.stream.conftest import committed_offsets, wait_until, write_config
+from tests.child_process import database_url
 
 pytestmark = pytest.mark.kafka
 
