@@ -20,10 +20,13 @@ def shared_data() -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Keep test cache keys apart from a demo that may share the embedded Redis."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"icare-test-{os.getpid()}"}
-    }
+    prefix = f"icare-test-{os.getpid()}"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
     from django.core.cache import cache
 
     yield
-    cache.clear()
+    # Only this process's keys: clear() would flush the database under the feet of the
+    # other test workers sharing this Redis.
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
