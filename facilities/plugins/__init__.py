@@ -30,6 +30,18 @@ class FacilityError(Exception):
     """The facility refused the request or could not be reached (the message says which)."""
 
 
+class AllocationBound:
+    """Mixin for facilities configured by the allocation alone (no credentials to unpack)."""
+
+    def __init__(self, allocation=None):
+        super().__init__()
+        self.allocation = allocation
+
+    @classmethod
+    def for_allocation(cls, allocation):
+        return cls(allocation)
+
+
 @dataclass
 class Exchange:
     """What one exchange with a facility sent and received."""

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from tom_observations.facility import BaseManualObservationFacility, BaseManualObservationForm
 
-from facilities.plugins import Exchange, FacilityError
+from facilities.plugins import AllocationBound, Exchange, FacilityError
 
 MAX_RECIPIENTS = 20
 
@@ -76,19 +76,11 @@ class MessageForm(BaseManualObservationForm):
     pass
 
 
-class MessageFacility(BaseManualObservationFacility):
+class MessageFacility(AllocationBound, BaseManualObservationFacility):
     name = "Message"
     observation_types = [("MESSAGE", "Message")]
     observation_forms = {"MESSAGE": MessageForm}
     pushes_status = True
-
-    def __init__(self, allocation=None):
-        super().__init__()
-        self.allocation = allocation
-
-    @classmethod
-    def for_allocation(cls, allocation) -> MessageFacility:
-        return cls(allocation)
 
     def _send(self, request, subject: str, body: str) -> Exchange:
         to = recipients_of(self.allocation)

@@ -8,7 +8,7 @@ from crispy_forms.layout import Div, Layout
 from django import forms
 from tom_observations.facility import BaseRoboticObservationFacility, BaseRoboticObservationForm
 
-from facilities.plugins import Exchange, FacilityError
+from facilities.plugins import AllocationBound, Exchange, FacilityError
 from sources.bands import SNCOSMO_BANDS
 
 
@@ -31,19 +31,11 @@ class QueueObservationForm(BaseRoboticObservationForm):
         )
 
 
-class QueueFacility(BaseRoboticObservationFacility):
+class QueueFacility(AllocationBound, BaseRoboticObservationFacility):
     name = "Queue"
     observation_types = [("IMAGING", "Imaging")]
     observation_forms = {"IMAGING": QueueObservationForm}
     pushes_status = True
-
-    def __init__(self, allocation=None):
-        super().__init__()
-        self.allocation = allocation
-
-    @classmethod
-    def for_allocation(cls, allocation) -> QueueFacility:
-        return cls(allocation)
 
     # ---- our follow-up interface
     def submit_followup(self, request) -> Exchange:
