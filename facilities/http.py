@@ -1,21 +1,28 @@
-"""The one function follow-up plugins use to talk HTTP to a facility.
+"""The one way follow-up plugins talk HTTP to a facility.
 
-Bounded: a timeout (``FACILITY_HTTP_TIMEOUT_S``), no redirects followed, answers read up to
-``MAX_RESPONSE_BYTES``, http(s) only. When the project's guarded fetch helper
-(``icare_tom.fetch``) is available, switch the body of :func:`request` to it.
+Every call goes through the project's guarded fetch (:func:`icare_tom.fetch.fetch`) under the
+``facilities`` allow-list (``FETCH_ALLOWED_HOSTS_FACILITIES``), with the facility timeout
+(``FACILITY_HTTP_TIMEOUT_S``) and a size limit. A refusal becomes a :class:`FacilityError`
+whose message is stored on the request and shown to its group: the facility's own explanation
+of an error status, the time limit, or a short reason; addresses and other network detail go to
+the log for admins only.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
+import logging
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 
 from facilities.plugins import FacilityError
+from icare_tom.fetch import FetchRefused, explain, fetch
 
-MAX_RESPONSE_BYTES = 50_000_000
+logger = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 50_000_000  # an API answer (JSON)
+MAX_DATA_PRODUCT_BYTES = 200_000_000  # one frame from a facility's archive
 
 
 def timeout_s() -> float:
@@ -23,42 +30,39 @@ def timeout_s() -> float:
 
 
 def request(
-    method: str, url: str, *, headers: dict | None = None, json: Any = None
-) -> requests.Response:
-    """Send one request; raise :class:`FacilityError` on a timeout, a refused connection, a
-    redirect, an oversized answer or an HTTP error status (with the facility's message)."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise FacilityError(f"not an http(s) URL: {url[:100]}")
+    method: str,
+    url: str,
+    *,
+    headers: dict | None = None,
+    json: Any = None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> bytes:
+    """The body of one exchange with a facility; :class:`FacilityError` when it fails."""
+    sent_headers = dict(headers or {})
+    body = None
+    if json is not None:
+        body = jsonlib.dumps(json).encode()
+        sent_headers.setdefault("Content-Type", "application/json")
     try:
-        response = requests.request(
-            method,
+        return fetch(
             url,
-            headers=headers or {},
-            json=json,
-            timeout=timeout_s(),
-            allow_redirects=False,
-            stream=True,
+            source="facilities",
+            max_bytes=max_bytes,
+            timeout_s=timeout_s(),
+            method=method,
+            body=body,
+            headers=sent_headers,
         )
-        body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-    except requests.Timeout:
-        raise FacilityError(f"the facility did not answer within {timeout_s():g} s") from None
-    except requests.RequestException as exc:
-        raise FacilityError(f"the facility could not be reached: {exc}") from None
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise FacilityError("the facility's answer is too large")
-    response._content = body
-    if 300 <= response.status_code < 400:
-        raise FacilityError(f"the facility redirected ({response.status_code}); not followed")
-    if response.status_code >= 400:
+    except FetchRefused as refused:
+        logger.warning("facility %s %s refused: %s", method, url[:300], refused)
         raise FacilityError(
-            f"the facility answered {response.status_code}: {body[:500].decode('utf-8', 'replace')}"
-        )
-    return response
+            explain(refused, remote="the facility", source="facilities", timeout_s=timeout_s())
+        ) from None
 
 
 def request_json(method: str, url: str, **kwargs) -> Any:
-    response = request(method, url, **kwargs)
+    body = request(method, url, **kwargs)
     try:
-        return response.json()
+        return jsonlib.loads(body)
     except ValueError:
         raise FacilityError("the facility's answer is not JSON") from None

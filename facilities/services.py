@@ -18,7 +18,7 @@ from tom_targets.models import Target
 
 from accounts import access, acl
 from facilities.models import Allocation, FacilityExchange, FollowupRequest, RobotToken
-from facilities.plugins import Exchange, plugin_for
+from facilities.plugins import Exchange, FacilityError, plugin_for
 from facilities.plugins.parameters import FollowupParametersForm, errors_text
 
 ROBOT_TOKEN_PREFIX = "icr_"
@@ -467,8 +467,10 @@ def save_frames(request: FollowupRequest, frames: list[dict]) -> int:
             continue
         filename = str(frame.get("filename") or f"{product_id}.fits").replace("/", "_")[:200]
         try:
-            content = http.request("GET", str(frame.get("url") or "")).content
-        except Exception as exc:
+            content = http.request(
+                "GET", str(frame.get("url") or ""), max_bytes=http.MAX_DATA_PRODUCT_BYTES
+            )
+        except FacilityError as exc:
             record_exchange(
                 request,
                 "data",

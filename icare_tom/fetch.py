@@ -14,13 +14,15 @@ Slack webhooks) goes through :func:`fetch`:
   checked (no second lookup an attacker's DNS could answer differently), with the host name
   kept for the Host header, TLS SNI and certificate checks;
 - redirects are followed by hand (at most ``MAX_REDIRECTS``), each hop checked like the
-  first;
+  first; credentials (``Authorization``, ``Cookie``) are not sent on to another origin;
 - the body is read in chunks and refused as soon as it exceeds ``max_bytes`` (before
   reading when Content-Length says so); the whole exchange must finish in ``timeout_s``.
 
 A refusal raises :class:`FetchRefused` with a short ``reason`` code and a ``detail`` for
 admins (stored with the object that needed the fetch); users are shown
-:data:`GENERIC_MESSAGE` only, so the distinct errors never let them map the network.
+:data:`GENERIC_MESSAGE` only, so the distinct errors never let them map the network. An error
+status keeps the first :data:`ERROR_BODY_BYTES` of the answer (``body``), for callers whose
+remote end explains its refusals there (a facility API rejecting a request).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT_S = 30.0
 CHUNK_BYTES = 1 << 16
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+ERROR_BODY_BYTES = 4096
+EXPLANATION_CHARS = 500
+CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
 REASONS = {
     "bad_url": "not an http(s) URL with a host",
@@ -59,11 +64,12 @@ class FetchRefused(Exception):
     """A refused or failed fetch: ``reason`` (a key of :data:`REASONS`) and ``detail``
     (URL, address, status: for admins only; show users :data:`GENERIC_MESSAGE`)."""
 
-    def __init__(self, reason: str, detail: str = "", status: int | None = None):
+    def __init__(self, reason: str, detail: str = "", status: int | None = None, body: bytes = b""):
         assert reason in REASONS, reason
         self.reason = reason
         self.detail = detail
         self.status = status
+        self.body = body
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
     @property
@@ -72,6 +78,27 @@ class FetchRefused(Exception):
         if self.reason == "http_error":
             return self.status is not None and 400 <= self.status < 500
         return self.reason not in ("timeout", "unreachable", "unresolvable")
+
+
+def explain(refused: FetchRefused, *, remote: str, source: str, timeout_s: float) -> str:
+    """A refusal told to the person whose action needed the fetch (a follow-up request, a data
+    service query): the remote end's own explanation of an error status, the time limit, or a
+    short reason. Addresses and other network detail stay in ``refused.detail``, for the log."""
+    if refused.reason == "http_error":
+        explanation = refused.body.decode("utf-8", "replace")[:EXPLANATION_CHARS]
+        return f"{remote} answered {refused.status}: {explanation}".rstrip(": ")
+    if refused.reason == "timeout":
+        return f"{remote} did not answer within {timeout_s:g} s"
+    if refused.reason == "too_large":
+        return f"the answer of {remote} is too large"
+    if refused.reason == "host_not_allowed":
+        return (
+            f"the host of {remote} is not on the allow-list "
+            f"(FETCH_ALLOWED_HOSTS_{source.upper()}); a site admin can add it"
+        )
+    if refused.reason == "too_many_redirects":
+        return f"{remote} redirected too many times"
+    return f"{remote} could not be reached"
 
 
 @dataclass(frozen=True)
@@ -216,8 +243,14 @@ def fetch(
     """
     patterns = _allowed_hosts(source)
     deadline = time.monotonic() + timeout_s
+    headers = dict(headers or {})
+    origin = None
     for _hop in range(MAX_REDIRECTS + 1):
         target = parse(url)
+        if origin is None:
+            origin = (target.scheme, target.host, target.port)
+        elif (target.scheme, target.host, target.port) != origin:
+            headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
         if not host_allowed(target, patterns):
             raise FetchRefused("host_not_allowed", f"{target.host}:{target.port} for {source}")
         address = resolve(target)
@@ -227,7 +260,7 @@ def fetch(
         timeout = urllib3.Timeout(connect=min(remaining, 10.0), read=remaining)
         default_port = 443 if target.scheme == "https" else 80
         host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        sent_headers = {"Host": host_header, "User-Agent": "ICARE-TOM", **(headers or {})}
+        sent_headers = {"Host": host_header, "User-Agent": "ICARE-TOM", **headers}
         pool = _pool(target, address, timeout)
         try:
             response = pool.urlopen(
@@ -239,6 +272,9 @@ def fetch(
                 preload_content=False,
                 assert_same_host=False,
             )
+        except urllib3.exceptions.NewConnectionError as error:
+            # before TimeoutError: urllib3 derives a refused connection from a connect timeout
+            raise FetchRefused("unreachable", f"{url[:300]}: {error}") from None
         except urllib3.exceptions.TimeoutError as error:
             raise FetchRefused("timeout", f"{url[:300]}: {error}") from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
@@ -254,13 +290,24 @@ def fetch(
                 continue
             if not 200 <= response.status < 300:
                 raise FetchRefused(
-                    "http_error", f"{response.status} from {url[:300]}", status=response.status
+                    "http_error",
+                    f"{response.status} from {url[:300]}",
+                    status=response.status,
+                    body=_error_body(response),
                 )
             return _read_bounded(response, url, max_bytes, deadline)
         finally:
             response.release_conn()
             pool.close()
     raise FetchRefused("too_many_redirects", url[:300])
+
+
+def _error_body(response) -> bytes:
+    """The start of an error answer; empty when it cannot be read (the status is enough)."""
+    try:
+        return response.read(ERROR_BODY_BYTES, decode_content=True) or b""
+    except (urllib3.exceptions.HTTPError, OSError):
+        return b""
 
 
 def _read_bounded(response, url: str, max_bytes: int, deadline: float) -> bytes:

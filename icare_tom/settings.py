@@ -269,7 +269,13 @@ _FETCH_DEFAULT_HOSTS = {
     ],
     "fink": ["*.fink-portal.org", "fink-portal.org"],
     "slack": ["hooks.slack.com"],
-    "facilities": [],
+    # facility APIs: LCO's observation portal, its archive and the storage its frames come from
+    "facilities": [
+        "observe.lco.global",
+        "archive-api.lco.global",
+        "archive-lco-global.s3.amazonaws.com",
+        "archive-lco-global.s3.*.amazonaws.com",
+    ],
 }
 FETCH_ALLOWED_HOSTS = {
     source: env.list(f"FETCH_ALLOWED_HOSTS_{source.upper()}", default=hosts)

@@ -20,23 +20,27 @@ Configuration (optional) in ``settings.DATA_SERVICES``::
 
     DATA_SERVICES = {"Fink ZTF": {"base_url": "https://...", "timeout_s": 30}}
 
+Requests go through the guarded fetch (``icare_tom.fetch``) under the ``fink`` allow-list
+(``FETCH_ALLOWED_HOSTS_FINK``); answers are capped at ``MAX_ANSWER_BYTES``.
+
 Creating a target from a result uses TOM's ``to_target``; the alerts' photometry
 arrives through the streams, not through this service.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
 
-import requests
 from django import forms
 from django.conf import settings
 from tom_dataservices.dataservices import DataService, QueryServiceError
 from tom_dataservices.forms import BaseQueryForm
 from tom_targets.models import Target
 
+from icare_tom.fetch import FetchRefused, explain, fetch
 from icare_tom.times import jd_to_mjd
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ QUERY_KINDS = [
 ]
 MAX_RADIUS_ARCSEC = 18000.0  # Fink's own cone-search limit (5 degrees)
 MAX_LATEST = 1000
+MAX_ANSWER_BYTES = 50_000_000  # a JSON answer of Fink's API
 
 
 class FinkQueryForm(BaseQueryForm):
@@ -170,15 +175,22 @@ class _FinkDataService(DataService):
         url = self.api_base_url() + query_parameters["endpoint"]
         timeout = float(self._settings().get("timeout_s", 30))
         try:
-            response = requests.post(url, json=query_parameters["body"], timeout=timeout)
-        except requests.RequestException as error:
-            raise QueryServiceError(f"Fink API unreachable at {url}: {error}") from error
-        if response.status_code != 200:
-            raise QueryServiceError(
-                f"Fink API answered {response.status_code} at {url}: {response.text[:300]}"
+            answer = fetch(
+                url,
+                source="fink",
+                max_bytes=MAX_ANSWER_BYTES,
+                timeout_s=timeout,
+                method="POST",
+                body=json.dumps(query_parameters["body"]).encode(),
+                headers={"Content-Type": "application/json"},
             )
+        except FetchRefused as refused:
+            logger.warning("Fink API request refused: %s", refused)
+            raise QueryServiceError(
+                explain(refused, remote="Fink API", source="fink", timeout_s=timeout)
+            ) from None
         try:
-            rows = response.json()
+            rows = json.loads(answer)
         except ValueError as error:
             raise QueryServiceError(f"Fink API sent something that is not JSON: {error}") from None
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):

@@ -7,9 +7,11 @@ instead of ``settings.FACILITIES``::
     {"api_key": "…", "proposal": "…", "portal_url": "https://observe.lco.global",
      "archive_url": "https://archive-api.lco.global", "instrument_type": "1M0-SCICAM-SINISTRO"}
 
-Its HTTP calls go through ``facilities.http`` (timeouts, size limits) rather than TOM's
-unbounded ``make_request``; the request bodies and the parsing of LCO's answers are those of
-TOM's OCS facility.
+Its HTTP calls go through ``facilities.http`` (the guarded fetch: the facilities allow-list,
+timeouts, size limits) rather than TOM's unbounded ``make_request``; the request bodies and the
+parsing of LCO's answers are those of TOM's OCS facility. The portal, archive and archive
+storage hosts are on the default allow-list; another portal URL needs
+``FETCH_ALLOWED_HOSTS_FACILITIES``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ LCO_FILTERS = {
 }
 TELESCOPE_CLASS = {"1M0": "1m0", "2M0": "2m0", "0M4": "0m4"}
 MAX_FRAMES = 1000
-MAX_FRAME_BYTES = 200_000_000
 
 
 class AllocationLCOSettings(LCOSettings):

@@ -15,8 +15,15 @@ from tests.facilities.lco_standin import FRAME_BYTES, FRAME_ID, REQUEST_ID, LCOS
 
 
 @pytest.fixture
-def lco():
+def lco(settings):
     server = LCOStandIn().start()
+    # the stand-in is a facility like any other: reached through the guarded fetch, allowed by
+    # host:port and its loopback network, as a site admin would allow a facility's host
+    settings.FETCH_ALLOWED_HOSTS = {
+        **settings.FETCH_ALLOWED_HOSTS,
+        "facilities": [server.url.removeprefix("http://")],
+    }
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     yield server
     server.stop()
 
@@ -116,3 +123,13 @@ def test_cancel_reaches_lco(alice, target_a, lco, lco_allocation):
     response = client.post(f"/api/followup_requests/{followup.pk}/cancel")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert any(r["path"].endswith("/cancel/") for r in lco.received)
+
+
+def test_a_portal_off_the_allow_list_is_never_contacted(alice, target_a, lco, lco_allocation):
+    credentials = lco_allocation.get_credentials()
+    lco_allocation.set_credentials({**credentials, "portal_url": "https://lco.example.org"})
+    lco_allocation.save()
+    _, followup = _submit(alice, target_a, lco_allocation)
+    assert followup.status == "failed"
+    assert "not on the allow-list (FETCH_ALLOWED_HOSTS_FACILITIES)" in followup.message
+    assert lco.received == []

@@ -1,7 +1,9 @@
 """icare_tom.fetch: http(s) only, per-source host allow-list, private/loopback/link-local
 addresses refused after DNS resolution and on every redirect, size and time limits."""
 
+import functools
 import http.server
+import socket
 import threading
 import time
 
@@ -26,7 +28,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "/to-elsewhere": (302, {"Location": "https://evil.example/x"}, b""),
             "/to-ok": (302, {"Location": "/ok"}, b""),
             "/loop": (302, {"Location": "/loop"}, b""),
-            "/missing": (404, {}, b"no"),
+            "/missing": (404, {}, b'{"detail": "no such request"}'),
+            "/to-other-origin": (302, {"Location": self.headers.get("X-Other", "")}, b""),
+            "/to-same-origin": (302, {"Location": "/echo"}, b""),
+            "/echo": (200, {}, (self.headers.get("Authorization") or "-").encode()),
         }
         if self.path == "/slow":
             time.sleep(2)
@@ -112,3 +117,37 @@ def test_it_checks_urls_kept_for_later_without_fetching(settings):
         with pytest.raises(fetch.FetchRefused) as caught:
             fetch.check_url(url, "gcn", resolve_host=False)
         assert caught.value.reason == reason
+
+
+def test_it_keeps_an_error_answer_explanation_for_the_caller(server, settings):
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    with pytest.raises(fetch.FetchRefused) as caught:
+        fetch.fetch(server + "/missing", source="test", max_bytes=100)
+    assert caught.value.body == b'{"detail": "no such request"}'
+
+
+def test_it_sends_credentials_only_to_the_origin_they_were_given_for(server, settings):
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    other_origin = f"127.0.0.1:{other.server_address[1]}"
+    settings.FETCH_ALLOWED_HOSTS = {"test": [server.removeprefix("http://"), other_origin]}
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    headers = {"Authorization": "Token secret", "X-Other": f"http://{other_origin}/echo"}
+    get = functools.partial(fetch.fetch, source="test", max_bytes=100, headers=headers)
+    try:
+        assert get(server + "/to-same-origin") == b"Token secret"
+        assert get(server + "/to-other-origin") == b"-"
+    finally:
+        other.shutdown()
+
+
+def test_it_tells_a_refused_connection_from_a_timeout(settings):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused at once
+    port = closed.getsockname()[1]
+    settings.FETCH_ALLOWED_HOSTS = {"test": [f"127.0.0.1:{port}"]}
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    try:
+        assert _refusal(f"http://127.0.0.1:{port}/") == "unreachable"
+    finally:
+        closed.close()

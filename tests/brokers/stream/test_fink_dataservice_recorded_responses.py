@@ -53,6 +53,11 @@ def fink_api(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.FETCH_ALLOWED_HOSTS = {
+        **settings.FETCH_ALLOWED_HOSTS,
+        "fink": [base.removeprefix("http://")],
+    }
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     settings.DATA_SERVICES = {
         "Fink ZTF": {"base_url": f"{base}/ztf", "timeout_s": 5},
         "Fink LSST": {"base_url": f"{base}/lsst", "timeout_s": 5},
@@ -150,11 +155,23 @@ def test_it_turns_api_failures_and_bad_input_into_query_errors(fink_api, setting
     with pytest.raises(QueryServiceError, match="object id is required"):
         FinkZTFDataService().build_query_parameters({"query_kind": "object"})
     missing = {"endpoint": "/api/v1/nothing", "body": {}}
-    with pytest.raises(QueryServiceError, match="answered 404"):
+    with pytest.raises(QueryServiceError, match="answered 404: unknown endpoint"):
         FinkZTFDataService().query_service(missing)
+    settings.FETCH_ALLOWED_HOSTS = {**settings.FETCH_ALLOWED_HOSTS, "fink": ["127.0.0.1:9"]}
     settings.DATA_SERVICES = {"Fink ZTF": {"base_url": "http://127.0.0.1:9", "timeout_s": 1}}
-    with pytest.raises(QueryServiceError, match="unreachable"):
+    with pytest.raises(QueryServiceError, match="could not be reached"):
         FinkZTFDataService().query_service({"endpoint": "/api/v1/objects", "body": {}})
+
+
+def test_it_refuses_a_base_url_off_the_allow_list_without_contacting_it(fink_api, settings):
+    settings.DATA_SERVICES = {"Fink ZTF": {"base_url": "http://127.0.0.1:1/evil", "timeout_s": 1}}
+    with pytest.raises(QueryServiceError, match="not on the allow-list"):
+        FinkZTFDataService().query_service({"endpoint": "/api/v1/objects", "body": {}})
+    settings.FETCH_ALLOWED_HOSTS = {**settings.FETCH_ALLOWED_HOSTS, "fink": ["127.0.0.1:1"]}
+    settings.FETCH_ALLOWED_NETWORKS = []
+    with pytest.raises(QueryServiceError, match="could not be reached"):  # loopback refused
+        FinkZTFDataService().query_service({"endpoint": "/api/v1/objects", "body": {}})
+    assert fink_api == []
 
 
 def test_it_asks_for_what_each_query_kind_needs():
