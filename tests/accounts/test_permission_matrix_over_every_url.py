@@ -16,8 +16,9 @@ from tom_targets.models import Target
 from accounts import acl, services
 from accounts.models import TargetGroupObjectPermission
 from tests.accounts.attack import client_for
-from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME, make_user
+from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME
 from tests.accounts.url_walk import WalkedPattern, build_url, walk
+from tests.people import make_user
 
 # Patterns whose parameters cannot be filled with an object id or name. The test fails when
 # an entry stops being needed (the pattern went away or became fillable), so it stays small.

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from accounts import acl
 from notifications import preferences
 from notifications.mailsink import MailSink
-from tests.accounts.conftest import make_user
+from tests.people import make_user
 from tests.sources.conftest import make_target
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

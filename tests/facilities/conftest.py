@@ -6,42 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts import acl
 from facilities.models import Allocation, Instrument, Telescope
-from tests.accounts.conftest import make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def group_a(db):
-    return Group.objects.create(name="GRANDMA-A")
-
-
-@pytest.fixture
-def group_b(db):
-    return Group.objects.create(name="GRANDMA-B")
-
-
-@pytest.fixture
-def alice(group_a):
-    return make_user("alice", acl.FULL_USER, group_a)
-
-
-@pytest.fixture
-def bob(group_b):
-    return make_user("bob", acl.FULL_USER, group_b)
-
-
-@pytest.fixture
-def victor(group_a):
-    return make_user("victor", acl.VIEW_ONLY, group_a)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from django.test import Client
 
 from accounts import acl
 from sources.models import Photometry, PhotometryValidation
-from tests.accounts.conftest import make_user
 from tests.facilities.conftest import api
+from tests.people import make_user
 
 
 def _upload(client, target):

@@ -9,7 +9,7 @@ from django.test import Client
 from accounts import acl
 from gcn import services
 from gcn.models import GcnEvent, GcnNotice, GcnQuarantine, Localization
-from tests.accounts.conftest import make_user
+from tests.people import make_user
 
 PUBLISHED = b"https://emfollow.docs.ligo.org/userguide/_static/bayestar.multiorder.fits,0"
 

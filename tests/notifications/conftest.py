@@ -8,26 +8,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth.models import Group
 
 from accounts import acl
 from notifications.mailsink import MailSink
-from tests.accounts.conftest import make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def group_a(db):
-    return Group.objects.create(name="GRANDMA-A")
-
-
-@pytest.fixture
-def group_b(db):
-    return Group.objects.create(name="GRANDMA-B")
+from tests.people import make_user
 
 
 def _with_email(user):

@@ -79,7 +79,7 @@ def test_it_fails_without_an_address_and_says_why(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_a_large_batch_over_parallel_connections_once_each(settings, group_a, mail_sink):
-    from tests.accounts.conftest import make_user
+    from tests.people import make_user
 
     settings.NOTIFICATIONS_SMTP_CONNECTIONS = 3
     users = [make_user(f"user{i:02d}", "Full user", group_a) for i in range(30)]

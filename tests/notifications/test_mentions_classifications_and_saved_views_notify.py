@@ -13,7 +13,7 @@ from notifications.models import Notification, SavedView
 from sources import actions
 from sources.models import Filter, SavedSource, Stream, Taxonomy
 from sources.saved_views import match_saved_views
-from tests.accounts.conftest import make_user
+from tests.people import make_user
 from tests.sources.conftest import make_candidate, make_target
 
 

@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 
 from accounts import acl, services
-from tests.accounts.conftest import make_user
 from tests.conftest import REPO_ROOT, SHARED_DATA
-from tests.facilities import conftest as facilities_fixtures
-
-# the people and groups of the follow-up tests
-_fast_passwords = facilities_fixtures._fast_passwords
-group_a, group_b = facilities_fixtures.group_a, facilities_fixtures.group_b
-alice, bob, victor = facilities_fixtures.alice, facilities_fixtures.bob, facilities_fixtures.victor
+from tests.people import make_user
 
 # A Palomar night when the MS181101ab region (RA ~195°, Dec ~-19°) rises to airmass < 2;
 # the Sun is below -12° there from about 03:25 to 12:05 UTC.
