@@ -8,6 +8,12 @@ class GcnConfig(AppConfig):
     def ready(self):
         from functools import partial
 
+        from django.conf import settings
+
+        from gcn import notices
+
+        notices.set_max_notice_bytes(settings.ICARE_MAX_NOTICE_BYTES)
+
         from gcn.listener import METRICS_PREFIX
         from icare_tom.health import EXTRA_CHECKS
         from icare_tom.navigation import register_nav_item

@@ -27,6 +27,7 @@ from gcn import notices as gn
 from gcn import skymaps, tiles
 from gcn.models import GcnEvent, GcnNotice, GcnQuarantine, Localization
 from icare_tom import fetch as guarded
+from icare_tom.streams import QUARANTINE_PREFIX_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +72,6 @@ def ingest_bytes(
     return ingest_notice(
         parsed, origin=origin, received_at=received_at, on_localization=on_localization
     )
-
-
-# The quarantine keeps the first bytes of what it refuses (and the SHA-256 and size of all).
-QUARANTINE_PREFIX_BYTES = 64 * 1024
 
 
 def quarantine(

@@ -19,8 +19,6 @@ from gcn.models import Localization
 from gcn.tiles import build_localization, store_tiles
 from icare_tom import fetch as guarded
 
-MAX_MAP_BYTES = gn.MAX_NOTICE_BYTES
-
 
 def fetch_pending_maps(
     *,
@@ -76,5 +74,5 @@ REFUSED_AT_ONCE = {"bad_url", "host_not_allowed", "address_refused", "too_large"
 
 def download_map(url: str) -> bytes:
     """GET a sky map through the guarded fetch helper (source "gcn": its host allow-list,
-    public addresses only, at most ``MAX_MAP_BYTES``, 60 s in all)."""
-    return guarded.fetch(url, source="gcn", max_bytes=MAX_MAP_BYTES, timeout_s=60)
+    public addresses only, at most ``gcn.notices.MAX_NOTICE_BYTES``, 60 s in all)."""
+    return guarded.fetch(url, source="gcn", max_bytes=gn.MAX_NOTICE_BYTES, timeout_s=60)

@@ -12,7 +12,10 @@ so the client id and secret never live in the file::
     kafka: {}                            # extra librdkafka settings
 
 A message is stored (or quarantined with its reason) before its offset is
-committed; re-delivery after a crash is harmless because notices are unique. The loop
+committed; re-delivery after a crash is harmless because notices are unique. A
+message above the notice size cap (``ICARE_MAX_NOTICE_BYTES``) is quarantined as
+``too_large`` before it is parsed, with its first bytes, SHA-256, topic, partition and
+offset; the consumer's fetch limits follow that cap. The loop
 (backoff through database outages, signals, metrics for ``/health``) is
 :class:`icare_tom.streams.StoreThenCommitLoop`.
 """
@@ -25,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from gcn import events
+from gcn import notices as gn
 from gcn.models import Localization
 from icare_tom.config import ConfigError, load_mapping
-from icare_tom.streams import StoreThenCommitLoop
+from icare_tom.streams import StoreThenCommitLoop, kafka_size_limits, oversized
 
 __all__ = ["ConfigError", "GcnListener", "ListenerConfig", "handle_message", "load_config"]
 
@@ -53,6 +59,7 @@ class ListenerConfig:
             "group.id": self.group_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
+            **kafka_size_limits(gn.MAX_NOTICE_BYTES),
             **dict(self.kafka),
         }
         return config
@@ -90,9 +97,19 @@ def handle_message(
 ) -> events.IngestResult:
     """Store one Kafka message's notice (or quarantine it). ``origin`` = topic:partition:offset."""
     origin = f"{message.topic()}:{message.partition()}:{message.offset()}"
-    return events.ingest_bytes(
-        message.value() or b"", origin=origin, on_localization=on_localization
-    )
+    value = message.value() or b""
+    refused = oversized(value, gn.MAX_NOTICE_BYTES, origin)
+    if refused is not None:
+        row = events.quarantine(
+            refused.prefix,
+            gn.NoticeRejected("too_large", refused.detail),
+            origin,
+            timezone.now(),
+            digest=refused.sha256,
+            size=refused.size,
+        )
+        return events.IngestResult("quarantined", quarantine=row)
+    return events.ingest_bytes(value, origin=origin, on_localization=on_localization)
 
 
 class GcnListener(StoreThenCommitLoop[list]):

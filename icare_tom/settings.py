@@ -218,6 +218,16 @@ CELERY_BEAT_SCHEDULE["shifts-understaffed"] = {"task": "shifts.warn_understaffed
 SHIFT_REMINDER_MINUTES = env.int("SHIFT_REMINDER_MINUTES", default=60, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --------------------------------------------------------------------------- input size caps
+
+# One cap per kind of input, checked before the input is read (a file) or decoded (a Kafka
+# message); what is refused is quarantined with its first 64 KiB and its SHA-256, and the
+# next input is read. The Kafka consumers' fetch limits follow the message caps
+# (icare_tom.streams.kafka_size_limits).
+ICARE_MAX_ALERT_FILE_BYTES = env.int("ICARE_MAX_ALERT_FILE_BYTES", 256 * 1024**2, minimum=1024)
+ICARE_MAX_ALERT_MESSAGE_BYTES = env.int("ICARE_MAX_ALERT_MESSAGE_BYTES", 16 * 1024**2, minimum=1024)
+ICARE_MAX_NOTICE_BYTES = env.int("ICARE_MAX_NOTICE_BYTES", 50 * 1024**2, minimum=1024)
+
 # --------------------------------------------------------------------------- light curves
 
 # LSST forced photometry below this S/N is drawn as a limit at this S/N, not a detection.

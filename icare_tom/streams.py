@@ -14,10 +14,15 @@ stream.
 A service subclasses :class:`StoreThenCommitLoop` and gives :meth:`open`, :meth:`poll`,
 :meth:`store`, :meth:`commit` and :meth:`close`: a new broker is a handler and a
 config file (:mod:`icare_tom.config`).
+
+Messages are bounded like files: :func:`kafka_size_limits` sets the Kafka client's fetch
+limits from a kind's size cap, and :func:`oversized` tells a message above the cap (its
+first bytes and its SHA-256 for the quarantine) before anything decodes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
@@ -28,13 +33,68 @@ from typing import Any, Generic, TypeVar
 from django import db
 from django.db import InterfaceError, OperationalError
 
-__all__ = ["DATABASE_ERRORS", "StoreThenCommitLoop"]
+__all__ = [
+    "DATABASE_ERRORS",
+    "QUARANTINE_PREFIX_BYTES",
+    "Oversized",
+    "StoreThenCommitLoop",
+    "kafka_size_limits",
+    "oversized",
+]
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 BACKOFF_INITIAL_S = 0.5
 BACKOFF_MAX_S = 30.0
 
 BatchT = TypeVar("BatchT", bound=Sized)
+
+# What a quarantine keeps of a refused input: its first bytes (and its SHA-256 and size).
+QUARANTINE_PREFIX_BYTES = 64 * 1024
+# librdkafka's largest accepted values for the settings below.
+_KAFKA_MAX_BYTES = 2_147_483_647 - 1024
+_KAFKA_MAX_KBYTES = 2_097_151
+
+
+def kafka_size_limits(max_message_bytes: int) -> dict[str, int]:
+    """librdkafka consumer settings that keep a fetch near a message size cap (bytes).
+
+    A fetch asks for at most ``max_message_bytes`` (``fetch.max.bytes``; a Kafka broker
+    still answers with a larger first message so that the consumer can move on), and a
+    response above ``2 * max_message_bytes + 1 MiB`` is refused by the client from its
+    length, before it is read (``receive.message.max.bytes``). A message above the cap
+    but within that bound is read once and quarantined by :func:`oversized`; a response
+    above it cannot be fetched at all (the client logs "Invalid response size" and retries:
+    a Kafka broker refuses messages above its own ``message.max.bytes``, which should stay
+    below that bound). The prefetch queue holds about one response.
+    """
+    cap = max(1024, min(int(max_message_bytes), _KAFKA_MAX_BYTES // 2 - (1 << 20)))
+    receive = 2 * cap + (1 << 20)
+    return {
+        "fetch.max.bytes": cap,
+        "max.partition.fetch.bytes": min(cap, 1 << 20),
+        "message.max.bytes": min(cap, 1_000_000),
+        "receive.message.max.bytes": receive,
+        "queued.max.messages.kbytes": min(_KAFKA_MAX_KBYTES, -(-receive // 1024)),
+    }
+
+
+class Oversized:
+    """A message refused for its size: what the quarantine keeps of it."""
+
+    def __init__(self, value: bytes, max_bytes: int, where: str) -> None:
+        self.size = len(value)
+        self.prefix = bytes(value[:QUARANTINE_PREFIX_BYTES])
+        self.sha256 = hashlib.sha256(value).hexdigest()
+        self.detail = f"{where}: {self.size} bytes > {max_bytes}; sha256 {self.sha256}"
+
+
+def oversized(value: bytes | None, max_bytes: int, where: str) -> Oversized | None:
+    """An :class:`Oversized` when ``value`` is longer than ``max_bytes``, else None.
+
+    ``where`` names the message in the detail (``topic[partition]@offset``)."""
+    if value is None or len(value) <= max_bytes:
+        return None
+    return Oversized(value, max_bytes, where)
 
 
 class StoreThenCommitLoop(Generic[BatchT]):

@@ -19,6 +19,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory):
+    """A real Kafka-protocol broker (tansu, memory only) for the whole test session."""
+    from brokers.fink.kafka_broker import TansuBroker
+
+    broker = TansuBroker(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log").start()
+    yield broker
+    broker.stop()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """Keep test cache keys apart from a demo that may share the embedded Redis."""

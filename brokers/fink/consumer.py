@@ -3,7 +3,10 @@
 Delivery guarantee (at-least-once reading, exactly-once effect):
 
 1. poll up to ``batch_size`` messages (waiting at most ``poll_timeout_s``);
-2. decode each (:func:`brokers.fink.wire.decode_message`) and normalize it
+2. refuse each message above ``ICARE_MAX_ALERT_MESSAGE_BYTES`` before decoding it
+   (quarantined as ``too_large`` with its first bytes and SHA-256; the Kafka client's
+   fetch limits follow that cap, :func:`icare_tom.streams.kafka_size_limits`), decode
+   the others (:func:`brokers.fink.wire.decode_message`) and normalize it
    (:func:`brokers.fink.parsing.parse_alerts`); a record that fails either is kept as a
    :class:`RejectedRecord` (raw bytes, topic/partition/offset, reason) for quarantine;
 3. store the whole batch with :func:`brokers.fink.ingest.ingest_batch` (one
@@ -29,6 +32,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django import db
+from django.conf import settings
 
 from brokers.fink.avrodecode import compiled_decoder_available
 from brokers.fink.config import StreamConfig
@@ -36,7 +40,7 @@ from brokers.fink.errors import AlertRejected
 from brokers.fink.parsing import parse_alerts
 from brokers.fink.wire import SchemaCache, decode_message
 from icare_tom.stream_metrics import StreamMetrics
-from icare_tom.streams import DATABASE_ERRORS, StoreThenCommitLoop
+from icare_tom.streams import DATABASE_ERRORS, StoreThenCommitLoop, kafka_size_limits, oversized
 
 __all__ = ["Batch", "FinkStreamConsumer"]
 
@@ -78,9 +82,11 @@ class FinkStreamConsumer(StoreThenCommitLoop[Batch]):
         metrics: StreamMetrics | None = None,
         schema_cache: SchemaCache | None = None,
         bootstrap: bool = True,
+        max_message_bytes: int | None = None,
     ) -> None:
         super().__init__(config.name, metrics=metrics, logger=logger)
         self.config = config
+        self.max_message_bytes = max_message_bytes or settings.ICARE_MAX_ALERT_MESSAGE_BYTES
         self.schema_cache = schema_cache or SchemaCache()
         self.bootstrap = bootstrap
         self._consumer: Consumer | None = None
@@ -97,7 +103,9 @@ class FinkStreamConsumer(StoreThenCommitLoop[Batch]):
 
     def open(self) -> None:
         config = self.config
-        self._consumer = Consumer(config.kafka_config(), logger=logger)
+        self._consumer = Consumer(
+            {**kafka_size_limits(self.max_message_bytes), **config.kafka_config()}, logger=logger
+        )
         self._consumer.subscribe(
             list(config.topics), on_assign=self._on_assign, on_revoke=self._on_revoke
         )
@@ -161,6 +169,12 @@ class FinkStreamConsumer(StoreThenCommitLoop[Batch]):
                 continue
             key = (message.topic(), message.partition())
             batch.next_offsets[key] = max(batch.next_offsets.get(key, 0), message.offset() + 1)
+            where = f"{message.topic()}[{message.partition()}]@{message.offset()}"
+            refused = oversized(message.value(), self.max_message_bytes, where)
+            if refused is not None:
+                rejection = AlertRejected("too_large", refused.detail)
+                self._quarantine(batch, message, rejection, raw=refused.prefix)
+                continue
             try:
                 record = decode_message(
                     message.value() or b"", message.key(), schema_cache=self.schema_cache,
@@ -193,14 +207,17 @@ class FinkStreamConsumer(StoreThenCommitLoop[Batch]):
             batch.kafka_timestamps_s.append(timestamp.timestamp() if timestamp else None)
         return batch if batch.next_offsets else None
 
-    def _quarantine(self, batch: Batch, message: Any, rejection: AlertRejected) -> None:
-        """Keep ``message`` in ``batch`` as a rejected record, with its reason."""
+    def _quarantine(
+        self, batch: Batch, message: Any, rejection: AlertRejected, raw: bytes | None = None
+    ) -> None:
+        """Keep ``message`` in ``batch`` as a rejected record, with its reason (and its bytes,
+        or only ``raw`` of them)."""
         from brokers.fink.ingest import RejectedRecord
 
         topic, partition, offset = message.topic(), message.partition(), message.offset()
         batch.rejected.append(
             RejectedRecord(
-                raw=message.value() or b"",
+                raw=(message.value() or b"") if raw is None else raw,
                 reason=rejection.reason,
                 detail=rejection.detail,
                 topic=topic,

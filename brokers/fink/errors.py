@@ -16,6 +16,8 @@ class AlertRejected(Exception):
     * ``missing_field:<path>`` - a required field is absent or null;
     * ``bad_value:<path>`` - a required field has an unusable value (e.g. unknown band);
     * ``nan_coordinates`` - RA/Dec are NaN or infinite.
+    * ``too_large`` - a file or Kafka message above its size cap, refused unread (only
+      its first bytes are kept, with its size and SHA-256 in ``detail``).
 
     ``detail`` is free text for humans (exception message, offending value).
     """

@@ -13,19 +13,18 @@ from pathlib import Path
 from typing import IO
 
 import fastavro
+from django.conf import settings
 
 from brokers.fink.avrodecode import AlertDecoder
 from brokers.fink.bootstrap import DEFAULT_GROUP
 from brokers.fink.errors import AlertRejected
 from brokers.fink.ingest import IngestReport, ReceivedAlert, RejectedRecord, ingest_batch
 from brokers.fink.parsing import parse_alerts
+from icare_tom.streams import QUARANTINE_PREFIX_BYTES
 
 DEFAULT_BATCH_SIZE = 500
-# Files above this size are refused before they are read (a Fink Avro file of a night's
-# alerts for one topic is far smaller); INGEST_MAX_FILE_BYTES changes it.
-DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
-# What the quarantine keeps of a refused or damaged file: its first bytes (and its hash).
-QUARANTINE_PREFIX_BYTES = 64 * 1024
+# Files above settings.ICARE_MAX_ALERT_FILE_BYTES are refused before they are read; the
+# quarantine keeps the first QUARANTINE_PREFIX_BYTES of a refused or damaged file.
 
 
 def default_topic(survey: str) -> str:
@@ -40,7 +39,7 @@ def ingest_files(
     topic: str | None = None,
     group_name: str = DEFAULT_GROUP,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_file_bytes: int | None = None,
     on_problem: Callable[[str, str, str], None] | None = None,
 ) -> tuple[IngestReport, list[str]]:
     """Ingest Avro files; return the summed report and the paths that could not be opened.
@@ -49,11 +48,14 @@ def ingest_files(
     becomes a quarantined record holding the file's bytes from where reading stopped
     (or the whole file when nothing could be read).
 
-    A file larger than ``max_file_bytes`` is refused before it is read ("too_large"); the
+    A file larger than ``max_file_bytes`` (default ``settings.ICARE_MAX_ALERT_FILE_BYTES``)
+    is refused before it is read ("too_large"); the
     quarantine keeps the first ``QUARANTINE_PREFIX_BYTES`` of a refused or damaged file and
     its SHA-256 in the detail. ``on_problem(path, reason, detail)`` is told of each.
     """
     topic = topic or default_topic(survey)
+    if max_file_bytes is None:
+        max_file_bytes = settings.ICARE_MAX_ALERT_FILE_BYTES
     report = IngestReport()
     unreadable: list[str] = []
     rejected: list[RejectedRecord] = []

@@ -87,6 +87,15 @@ def parse_notice(raw: bytes, filename_hint: str | None = None) -> ParsedNotice:
     raise NoticeRejected("not_a_notice", "neither JSON, XML nor Avro")
 
 
+def set_max_notice_bytes(limit: int) -> None:
+    """Set the notice size cap (bytes) wherever notices and sky maps are read; the app sets
+    it from ``settings.ICARE_MAX_NOTICE_BYTES`` at startup."""
+    global MAX_NOTICE_BYTES
+    from gcn.notices import base, fits
+
+    MAX_NOTICE_BYTES = base.MAX_NOTICE_BYTES = fits.MAX_NOTICE_BYTES = int(limit)
+
+
 def _sniff(raw: bytes, hint: str | None) -> str | None:
     if raw.startswith(b"Obj\x01"):
         return "avro"
@@ -134,4 +143,5 @@ __all__ = [
     "is_fits",
     "parse_notice",
     "parse_skymap_file",
+    "set_max_notice_bytes",
 ]

@@ -12,15 +12,6 @@ from gcn.models import GcnEvent, GcnNotice, GcnQuarantine
 pytestmark = pytest.mark.kafka
 
 
-@pytest.fixture(scope="module")
-def kafka_broker(tmp_path_factory):
-    from brokers.fink.kafka_broker import TansuBroker
-
-    broker = TansuBroker(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log").start()
-    yield broker
-    broker.stop()
-
-
 def write_config(tmp_path, broker, topics, group_id):
     path = tmp_path / "gcn.yaml"
     path.write_text(

@@ -1,9 +1,10 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers.fink.bootstrap import DEFAULT_GROUP
-from brokers.fink.files import DEFAULT_BATCH_SIZE, DEFAULT_MAX_FILE_BYTES, ingest_files
+from brokers.fink.files import DEFAULT_BATCH_SIZE, ingest_files
 from brokers.fink.ingest import tune_garbage_collector
 
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-file-bytes",
             type=int,
-            default=DEFAULT_MAX_FILE_BYTES,
-            help=f"refuse larger files before reading them (default {DEFAULT_MAX_FILE_BYTES})",
+            default=settings.ICARE_MAX_ALERT_FILE_BYTES,
+            help="refuse larger files before reading them (default: "
+            "ICARE_MAX_ALERT_FILE_BYTES, %(default)s)",
         )
 
     def handle(self, *args, **options):

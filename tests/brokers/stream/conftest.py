@@ -1,5 +1,6 @@
-"""Fixtures for the stream tests: a real tansu broker per test session, and helpers to
-run ``manage.py fink_stream`` as a separate process against the test database."""
+"""Fixtures for the stream tests: fresh topics on the session's tansu broker
+(``kafka_broker``, tests/conftest.py), and helpers to run ``manage.py fink_stream`` as a
+separate process against the test database."""
 
 from __future__ import annotations
 
@@ -20,14 +21,6 @@ from tests import child_process
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Every wait in these tests is bounded; a consumer that does not get there fails the test.
 WAIT_S = 45.0
-
-
-@pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory) -> Iterator[TansuBroker]:
-    log = tmp_path_factory.mktemp("tansu") / "tansu.log"
-    broker = TansuBroker(log_path=log).start()
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture
