@@ -40,42 +40,8 @@ def read_shared(shared_data):
 
 
 # --------------------------------------------------------------------------- database tests
-# (fixtures below need pytest-django's ``db``; the Django-free tests never request them)
-
-
-@pytest.fixture
-def group_a(db):
-    from django.contrib.auth.models import Group
-
-    return Group.objects.create(name="GRANDMA-A")
-
-
-@pytest.fixture
-def group_b(db):
-    from django.contrib.auth.models import Group
-
-    return Group.objects.create(name="GRANDMA-B")
-
-
-def _member(username, group):
-    from django.contrib.auth import get_user_model
-
-    from accounts import acl, services
-
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
-    services.set_only_role(user, acl.FULL_USER)
-    services.add_member(group, user)
-    return user
-
-
-@pytest.fixture
-def alice(group_a):
-    return _member("alice", group_a)
-
-
-@pytest.fixture
-def bob(group_b):
-    return _member("bob", group_b)
+# (fixtures below need pytest-django's ``db``; the Django-free tests never request them;
+# alice, bob and their groups come from tests/people.py)
 
 
 @pytest.fixture

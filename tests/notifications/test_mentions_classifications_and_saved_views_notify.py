@@ -23,11 +23,6 @@ def dave(group_a):
 
 
 @pytest.fixture
-def viewer(group_a):
-    return make_user("victor", acl.VIEW_ONLY, group_a)
-
-
-@pytest.fixture
 def target(group_a):
     return make_target("ZTF26mention", [group_a])
 
