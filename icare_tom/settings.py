@@ -185,8 +185,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_HEARTBEAT_INTERVAL_S = env.int("CELERY_HEARTBEAT_INTERVAL_S", default=15, minimum=1)
 # Observation plans (gwemopt) run on their own queue and worker, so a long plan never delays
 # ingestion or crossmatching; PLANNING_CONCURRENCY plans at once (the worker's --concurrency).
-CELERY_TASK_ROUTES = {"planning.*": {"queue": "planning"}}
+# The stalled-plan sweeper runs on the default queue: it must run when the planning worker is
+# the one that is gone.
+CELERY_TASK_ROUTES = {
+    "planning.fail_stalled_plans": {"queue": "celery"},
+    "planning.*": {"queue": "planning"},
+}
 PLANNING_CONCURRENCY = env.int("PLANNING_CONCURRENCY", default=1, minimum=1)
+# A plan still running this long after it started, or still queued this long after it was
+# requested, has lost its worker or its queue message: the beat sweeper fails it (planning).
+PLANNING_MAX_RUNTIME_S = env.int("PLANNING_MAX_RUNTIME_S", default=3600, minimum=60)
+PLANNING_MAX_QUEUED_S = env.int("PLANNING_MAX_QUEUED_S", default=6 * 3600, minimum=60)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "icare_tom.tasks.record_worker_heartbeat",
@@ -216,6 +225,10 @@ CELERY_BEAT_SCHEDULE["sources-match-saved-views"] = {
 CELERY_BEAT_SCHEDULE["shifts-reminders"] = {"task": "shifts.send_reminders", "schedule": 60}
 CELERY_BEAT_SCHEDULE["shifts-understaffed"] = {"task": "shifts.warn_understaffed", "schedule": 300}
 SHIFT_REMINDER_MINUTES = env.int("SHIFT_REMINDER_MINUTES", default=60, minimum=1)
+CELERY_BEAT_SCHEDULE["planning-fail-stalled-plans"] = {
+    "task": "planning.fail_stalled_plans",
+    "schedule": 300,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --------------------------------------------------------------------------- input size caps

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -348,11 +349,43 @@ def dispatch_plan(plan_id: int) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def _fail(plan_id: int, reason: str, queued: bool = False) -> None:
+def _fail(plan_id: int, reason: str, queued: bool = False) -> bool:
+    """Mark a running (or queued) plan failed; False when it had finished meanwhile."""
     states = [PlanStatus.RUNNING, PlanStatus.QUEUED] if queued else [PlanStatus.RUNNING]
-    ObservationPlanRequest.objects.filter(pk=plan_id, status__in=states).update(
+    return ObservationPlanRequest.objects.filter(pk=plan_id, status__in=states).update(
         status=PlanStatus.FAILED, error=reason[:MAX_ERROR_CHARS], finished_at=timezone.now()
     )
+
+
+def fail_stalled_plans(now: datetime | None = None) -> int:
+    """Fail the plans no worker will finish: taken by a worker that died (killed, out of
+    memory, host lost) and still running after ``PLANNING_MAX_RUNTIME_S``, or still queued
+    after ``PLANNING_MAX_QUEUED_S`` (the queue message was lost). Each requester is told;
+    the plan can be requested again. Returns how many plans were failed."""
+    now = now or timezone.now()
+    running_s, queued_s = settings.PLANNING_MAX_RUNTIME_S, settings.PLANNING_MAX_QUEUED_S
+    rules = (
+        (
+            Q(status=PlanStatus.RUNNING, started_at__lt=now - timedelta(seconds=running_s)),
+            f"the planning worker stopped before finishing (no result {running_s // 60} min "
+            "after it started); request the plan again",
+        ),
+        (
+            Q(status=PlanStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued_s)),
+            f"no planning worker took the plan within {queued_s // 60} min; request the plan again",
+        ),
+    )
+    stalled = [
+        (plan_id, reason)
+        for condition, reason in rules
+        for plan_id in ObservationPlanRequest.objects.filter(condition).values_list("pk", flat=True)
+    ]
+    failed = 0
+    for plan_id, reason in stalled:
+        if _fail(plan_id, reason, queued=True):
+            notify_finished(plan_id, PlanStatus.FAILED)
+            failed += 1
+    return failed
 
 
 def _stage(plan_id: int, stage: str) -> None:

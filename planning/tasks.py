@@ -11,3 +11,12 @@ def run_plan_task(plan_id: int) -> str:
     from planning import services
 
     return services.run_plan(plan_id)
+
+
+@shared_task(name="planning.fail_stalled_plans")
+def fail_stalled_plans_task() -> int:
+    """Fail plans a dead worker left running or no worker took (beat; routed to the default
+    queue in settings)."""
+    from planning import services
+
+    return services.fail_stalled_plans()
