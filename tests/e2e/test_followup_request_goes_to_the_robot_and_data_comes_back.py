@@ -17,6 +17,7 @@ from accounts import acl, services
 from facilities import services as followup
 from facilities.models import Allocation, Instrument, Telescope
 from sources.models import Candidate
+from tests.e2e.conftest import wait_until_true
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -129,10 +130,8 @@ def test_followup_round_trip_through_the_robot(
     page.reload()
     page.wait_for_selector("#followup-panel .followup-status")
     assert page.locator("#followup-panel .followup-status").first.inner_text() == "completed"
-    page.wait_for_function(
-        "document.getElementById('photometry-plot').data !== undefined"
-        " && document.getElementById('spectra-plot').dataset.traces === '1'"
-    )
+    page.locator("#spectra-plot[data-traces='1']").wait_for(state="attached")
+    wait_until_true(page, "document.getElementById('photometry-plot').data !== undefined")
     plotted = page.evaluate(
         "document.getElementById('photometry-plot').data"
         ".filter(t => t.name === 'sdssr').map(t => t.x).flat()"

@@ -58,7 +58,7 @@ def test_it_saves_and_rejects_the_selected_object_by_keyboard(new_page, live_ser
 
     page.keyboard.press("r")
     selected.locator(".rejected-chip").wait_for()
-    page.wait_for_function("document.querySelector('#cards .card.selected.rejected') !== null")
+    page.locator("#cards .card.selected.rejected").wait_for(state="attached")
     assert selected.get_attribute("data-name") == "ZTFsecond"
     assert list(Rejection.objects.values_list("target__name", flat=True)) == ["ZTFsecond"]
     assert "rejected" not in (cards.nth(0).get_attribute("class") or "")

@@ -15,15 +15,12 @@ import pytest
 from planning.models import ObservationPlanRequest
 from tests import child_process
 from tests.conftest import REPO_ROOT
+from tests.e2e.conftest import wait_until_true
 from tests.planning import conftest as plan_fixtures
 from tests.planning.conftest import NIGHT_END, NIGHT_START
 
-# the real data of the plan tests: MS181101ab, ZTF and its grid, alice's allocation
-_fast_passwords, group_a, alice = (
-    plan_fixtures._fast_passwords,
-    plan_fixtures.group_a,
-    plan_fixtures.alice,
-)
+# the real data of the plan tests: MS181101ab, ZTF and its grid, alice's allocation (alice
+# and group A come from tests/people.py)
 lvk_event, ztf, ztf_allocation = (
     plan_fixtures.lvk_event,
     plan_fixtures.ztf,
@@ -98,8 +95,8 @@ def test_it_requests_watches_draws_and_downloads_a_plan(
         "[data-testid=observation-plans]"
     ).inner_text()
 
-    page.wait_for_function(
-        "() => (document.getElementById('skymap').data || []).some(t => t.name === 'ZTF fields')"
+    wait_until_true(
+        page, "(document.getElementById('skymap').data || []).some(t => t.name === 'ZTF fields')"
     )
     names = page.evaluate("() => document.getElementById('skymap').data.map(t => t.name)")
     assert "ZTF fields" in names and "RA/Dec" in names

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from sources.models import Candidate
+from tests.e2e.conftest import wait_until_true
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,13 +71,12 @@ def test_it_scans_saves_and_keeps_the_source_in_its_group(
     n_lsst_objects = (
         Candidate.objects.filter(filter__stream__survey="lsst").values("target").distinct().count()
     )
-    page.wait_for_function(
-        f"document.querySelectorAll('#cards .card.live-new').length >= {n_lsst_objects}"
-    )
+    page.locator("#cards .card.live-new").nth(n_lsst_objects - 1).wait_for()
     assert page.locator("#cards .card.live-new").count() == n_lsst_objects
-    page.wait_for_function(
+    wait_until_true(
+        page,
         "Array.from(document.querySelectorAll('#cards .card img')).slice(0, 6)"
-        ".every(img => img.complete)"
+        ".every(img => img.complete)",
     )
     page.wait_for_timeout(2_600)  # let the arrival highlight fade before the screenshot
     page.screenshot(path=str(artifacts / "candidates.png"), full_page=False)
@@ -98,10 +98,10 @@ def test_it_scans_saves_and_keeps_the_source_in_its_group(
     page.click(f"#group-sources >> text={name}")
     page.wait_for_selector("#photometry-plot .main-svg")
     page.click("#plot-flux")
-    page.wait_for_function("document.querySelector('#photometry-plot').dataset.unit === 'flux'")
+    page.locator("#photometry-plot[data-unit='flux']").wait_for(state="attached")
     assert "flux" in page.locator("#photometry-plot .ytitle").text_content()
     page.click("#plot-mag")
-    page.wait_for_function("document.querySelector('#photometry-plot').dataset.unit === 'mag'")
+    page.locator("#photometry-plot[data-unit='mag']").wait_for(state="attached")
     assert re.search("magnitude", page.locator("#photometry-plot .ytitle").text_content())
     assert "GRANDMA-A — saved by alice" in page.locator("body").inner_text()
     page.screenshot(path=str(artifacts / "source.png"), full_page=True)
