@@ -271,6 +271,10 @@ SLACK_WEBHOOK_PREFIXES = env.list(
 SITE_URL = env.str("SITE_URL", "http://localhost:8000")
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5, minimum=1)
 NOTIFICATIONS_CLAIM_LEASE_S = env.int("NOTIFICATIONS_CLAIM_LEASE_S", default=300, minimum=1)
+# Deliveries go to the workers in batches of NOTIFICATIONS_BATCH_SIZE; a worker sends a batch
+# over up to NOTIFICATIONS_SMTP_CONNECTIONS parallel SMTP connections.
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=50, minimum=1)
+NOTIFICATIONS_SMTP_CONNECTIONS = env.int("NOTIFICATIONS_SMTP_CONNECTIONS", default=4, minimum=1)
 
 # --------------------------------------------------------------------------- follow-up
 

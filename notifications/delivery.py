@@ -140,7 +140,7 @@ def smtp_config() -> SmtpConfig | None:
 
 def smtp_connections() -> int:
     """Parallel SMTP connections one worker uses for a batch (I/O-bound: threads)."""
-    return max(int(getattr(settings, "NOTIFICATIONS_SMTP_CONNECTIONS", 4)), 1)
+    return settings.NOTIFICATIONS_SMTP_CONNECTIONS
 
 
 def _send_emails(deliveries: list[Delivery], outcome: Outcome) -> None:

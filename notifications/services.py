@@ -284,7 +284,7 @@ def enqueue(delivery_ids: list[int]) -> None:
     """Hand deliveries to the workers in batches (one SMTP connection serves a batch)."""
     from notifications.tasks import deliver
 
-    size = int(getattr(settings, "NOTIFICATIONS_BATCH_SIZE", 50))
+    size = settings.NOTIFICATIONS_BATCH_SIZE
     for start in range(0, len(delivery_ids), size):
         try:
             deliver.delay(delivery_ids[start : start + size])
