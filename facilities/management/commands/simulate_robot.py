@@ -33,6 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, url, tokens, delay, poll, once, **options):
         path = Path(tokens) if tokens else tokens_file()
+        self.wait_for_site(url, timeout_s=120.0)
         accepted: dict[int, tuple[float, str, dict]] = {}
         while True:
             try:
@@ -44,6 +45,19 @@ class Command(BaseCommand):
             if once:
                 return
             time.sleep(poll)
+
+    def wait_for_site(self, url: str, timeout_s: float) -> None:
+        """Started beside the web server, the robot waits for it instead of failing its
+        first polls (like a real robot waiting for its TOM to come back)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url.rstrip('/')}/health", timeout=5).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1.0)
+        self.stderr.write(f"robot: {url} did not answer within {timeout_s:g} s; polling anyway")
 
     def work(self, url, allocation_id, token, delay, accepted) -> None:
         session = requests.Session()
