@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts import access, acl
 from facilities import services
+from icare_tom.plotly_text import plotly_text
 
 
 def _active_allocations(request) -> list:
@@ -71,7 +72,9 @@ def observability_context(request, target) -> dict | None:
         return None
     chosen = sorted(telescopes.values(), key=lambda t: t.nickname)[:MAX_TELESCOPES]
     rows = [row for row in observability.tonight_many(target, chosen) if row is not None]
-    curves = [{"telescope": r["telescope"], **r["curve"]} for r in rows if r.get("curve")]
+    curves = [
+        {"telescope": plotly_text(r["telescope"]), **r["curve"]} for r in rows if r.get("curve")
+    ]
     return {"observability": rows, "observability_curves": curves}
 
 

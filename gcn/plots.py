@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from icare_tom.plotly_text import plotly_text
+
 PROJECTIONS = ("mollweide", "aitoff")
 _LEVEL_STYLE = {0.5: ("50 % region", "#ff7b72"), 0.9: ("90 % region", "#6aaeff")}
 # The sky has no land: the page gives Plotly a local, empty map (static/gcn/topojson/), so
@@ -120,7 +122,7 @@ def skymap_figure(
                 mode="markers",
                 name=f"{name} ({len(rows)})",
                 marker=marker,
-                text=[f"{n}<br>RA {r:.4f} Dec {d:+.4f}" for n, r, d in rows],
+                text=[f"{plotly_text(n)}<br>RA {r:.4f} Dec {d:+.4f}" for n, r, d in rows],
                 hoverinfo="text",
             )
         )
@@ -140,7 +142,7 @@ def skymap_figure(
         bgcolor="#0b1016",
     )
     fig.update_layout(
-        title={"text": title, "font": {"color": TEXT, "size": 14}},
+        title={"text": plotly_text(title), "font": {"color": TEXT, "size": 14}},
         height=600,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "font": {"color": TEXT}},

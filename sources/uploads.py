@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from tom_targets.models import Target
 
 from accounts import access, acl
+from icare_tom.plotly_text import plotly_text
 from sources.bands import SNCOSMO_BANDS
 from sources.models import Photometry, PhotometryGroup, PhotometryValidation, Spectrum
 
@@ -582,12 +583,12 @@ def spectra_plot_data(spectra) -> list[dict]:
     return [
         {
             "id": s.pk,
-            "label": f"{s.instrument} {s.observed_at:%Y-%m-%d %H:%M} UTC",
+            "label": plotly_text(f"{s.instrument} {s.observed_at:%Y-%m-%d %H:%M} UTC"),
             "wavelengths": s.wavelengths,
             "fluxes": s.fluxes,
             "errors": s.errors,
-            "wave_units": s.wave_units,
-            "flux_units": s.flux_units,
+            "wave_units": plotly_text(s.wave_units),
+            "flux_units": plotly_text(s.flux_units),
         }
         for s in spectra
     ]
