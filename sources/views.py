@@ -23,7 +23,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import acl
@@ -348,7 +348,9 @@ def _raw_alert_url(alert_id: int) -> str | None:
 def photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
     target = target_for(request.user, name=name)
     response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{target.name}_photometry.csv"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{target.name}_photometry.csv"
+    )
     writer = csv.writer(response)
     columns = [
         "mjd", "band", "instrument", "flux_ujy", "fluxerr_ujy", "mag_ab", "magerr",
