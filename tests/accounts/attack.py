@@ -26,6 +26,17 @@ def client_for(user=None, **defaults) -> Client:
     return client
 
 
+def body_text(response) -> str:
+    """The body. An event stream never ends, so it is left unread (its generator never
+    starts; its own tests check what it pushes); finite streams (CSV downloads) are read
+    whole."""
+    if not getattr(response, "streaming", False):
+        return response.content.decode("utf-8", "replace")
+    if response.headers.get("Content-Type", "").startswith("text/event-stream"):
+        return ""
+    return b"".join(response.streaming_content).decode("utf-8", "replace")
+
+
 def unescaped(response) -> bool:
     """Whether an HTML page carries a hostile value as markup. JSON bodies are data (served
     as application/json with nosniff) and are judged by their content type instead."""

@@ -15,7 +15,7 @@ from tom_targets.models import Target
 
 from accounts import acl, services
 from accounts.models import TargetGroupObjectPermission
-from tests.accounts.attack import client_for
+from tests.accounts.attack import body_text, client_for
 from tests.accounts.conftest import SECRET_ALIAS, SECRET_NAME
 from tests.accounts.url_walk import WalkedPattern, build_url, walk
 from tests.people import make_user
@@ -115,16 +115,6 @@ def world(alice, bob, viewer, carol, superadmin, unapproved, target_a, group_a):
     return {"urls": urls, "unfillable": unfillable, "target": target_a, "group": group_a}
 
 
-def _body(response) -> str:
-    """The body. An event stream never ends, so only its status is judged here (its own
-    tests check what it pushes); finite streams (CSV downloads) are read whole."""
-    if not getattr(response, "streaming", False):
-        return response.content.decode("utf-8", "replace")
-    if response.headers.get("Content-Type", "").startswith("text/event-stream"):
-        return ""  # left unread and unclosed: its generator never starts
-    return b"".join(response.streaming_content).decode("utf-8", "replace")
-
-
 def _leaks(url: str, text: str) -> bool:
     """A's alias anywhere, or A's name where the request did not itself carry it."""
     return SECRET_ALIAS in text or (SECRET_NAME in text and SECRET_NAME not in url)
@@ -170,7 +160,7 @@ def test_it_never_gives_outsiders_group_a_data(world, who, bob, unapproved, grou
             response = getattr(_client(user), method)(url)
             status = response.status_code
             said = f"{method.upper()} {url} ({pattern.name})"
-            if _leaks(url, _body(response)):
+            if _leaks(url, body_text(response)):
                 failures.append(f"{said} shows A's target")
             if status == 500 and _ours(pattern.callback):
                 failures.append(f"{said} → 500")
@@ -192,7 +182,7 @@ def test_it_lets_a_view_only_member_change_nothing_of_group_a(world, viewer):
     for plain_url in world["urls"].values():
         for method in ("get", "post"):
             response = getattr(client, method)(plain_url)
-            _body(response)
+            body_text(response)
             if response.status_code == 302 and "logout" in plain_url:
                 client = _client(viewer)  # signed out by the POST: sign in again
     assert _a_state(world["target"], world["group"]) == before, "victor changed A's data"
