@@ -83,6 +83,26 @@ def fill(model: type[models.Model], **given):
     return model.objects.create(**values)
 
 
+WHOLE_SKY = (0, 12 * 4**29)  # every order-29 nested HEALPix index
+
+
+def _whole_sky_tile(localization) -> None:
+    """One tile over the whole sky: the crossmatch finds the sources and galaxies in it."""
+    from gcn.models import LocalizationTile
+
+    LocalizationTile.objects.create(
+        localization=localization,
+        lower=WHOLE_SKY[0],
+        upper=WHOLE_SKY[1],
+        healpix=NumericRange(*WHOLE_SKY),
+        probdensity=1.0,
+        cumprob=0.5,
+        distmu=40.0,
+        distsigma=10.0,
+        distnorm=1e-3,
+    )
+
+
 def build(group_a, alice) -> dict:
     """Every object, in group A (renamed hostile); ``alice`` is one of its members."""
     from django_comments.models import Comment as TomComment
@@ -110,7 +130,6 @@ def build(group_a, alice) -> dict:
         GcnNotice,
         GcnQuarantine,
         Localization,
-        LocalizationTile,
         SourceMatch,
     )
     from notifications.models import (
@@ -272,7 +291,7 @@ def build(group_a, alice) -> dict:
         raw=b"{}",
     )
     fill(GcnQuarantine, size=0, raw=b"", received_at=now)
-    whole_sky = [[0, 12 * 4**29]]
+    whole_sky = [list(WHOLE_SKY)]
     localization = fill(
         Localization,
         event=event,
@@ -285,18 +304,7 @@ def build(group_a, alice) -> dict:
         region_ranges={"0.5": whole_sky, "0.9": whole_sky, "0.95": whole_sky},
         ready_at=now,
     )
-    # one tile over the whole sky: the crossmatch finds the source and the galaxy in it
-    LocalizationTile.objects.create(
-        localization=localization,
-        lower=whole_sky[0][0],
-        upper=whole_sky[0][1],
-        healpix=NumericRange(*whole_sky[0]),
-        probdensity=1.0,
-        cumprob=0.5,
-        distmu=40.0,
-        distsigma=10.0,
-        distnorm=1e-3,
-    )
+    _whole_sky_tile(localization)
     catalog = fill(GalaxyCatalog, n_galaxies=1, loaded_at=now)
     fill(
         Galaxy,
@@ -466,4 +474,53 @@ def build(group_a, alice) -> dict:
     fill(GcnProfile, user=alice, properties=[{"name": HOSTILE, "op": "<", "value": 1}])
     fill(SavedView, user=alice, query="class_in=" + quote(HOSTILE))
 
-    return {"link": link, "filled": set(FILLED)}
+    # a source and an event whose names cannot be part of a URL ("/"): pages naming them
+    # link elsewhere or not at all, and still render
+    slashed = Target.objects.create(name=HOSTILE, type="SIDEREAL", ra=ra, dec=dec)
+    services.assign_target_to_groups(slashed, [group_a])
+    SavedSource.objects.create(target=slashed, group=group_a, saved_by=mallory)
+    Candidate.objects.create(
+        target=slashed,
+        filter=alert_filter,
+        alert_id=ID + 1,
+        passed_at=now - timedelta(minutes=3),
+        ingested_at=now - timedelta(minutes=2),
+    )
+    slashed_record = ObservationRecord.objects.create(
+        target=slashed, facility="Queue", status="pending", parameters=parameters, user=mallory
+    )
+    slashed_request = FollowupRequest.objects.create(
+        record=slashed_record,
+        allocation=allocation,
+        target=slashed,
+        requester=mallory,
+        parameters=parameters,
+    )
+    slashed_event = GcnEvent.objects.create(
+        trigger_time=now - timedelta(hours=2),
+        name=HOSTILE,
+        aliases=[HOSTILE],
+        source="LVK",
+    )
+    slashed_notice = GcnNotice.objects.create(
+        event=slashed_event,
+        unique_key=f"{HOSTILE}-2",
+        content_hash="1" * 64,
+        source="LVK",
+        notice_type="preliminary",
+        format="json",
+        received_at=now - timedelta(hours=2),
+        raw=b"{}",
+    )
+    slashed_localization = Localization.objects.create(
+        event=slashed_event,
+        notice=slashed_notice,
+        name="bayestar",
+        kind="MultiOrderMap",
+        status=Localization.Status.READY,
+        region_ranges={"0.9": whole_sky},
+        ready_at=now,
+    )
+    _whole_sky_tile(slashed_localization)
+
+    return {"link": link, "filled": set(FILLED), "slashed_request": slashed_request}

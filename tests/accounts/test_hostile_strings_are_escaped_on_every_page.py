@@ -66,6 +66,7 @@ def _urls(world) -> list[str]:
     urls += [
         f"{event_page}?plan={ID}",
         f"{source_page}?rejected=1",
+        reverse("facilities:request", args=[world["slashed_request"].pk]),
         reverse("shifts:summary-download", args=[ID, "json"]),
         reverse("planning:download", args=[ID, "json"]),
         reverse("planning:download", args=[ID, "queue"]),
