@@ -219,6 +219,12 @@ def _send_email_chunk(deliveries: list[Delivery], config: SmtpConfig, outcome: O
             smtp.close()
 
 
+def slack_text(text: str) -> str:
+    """Text as Slack shows it written: ``&``, ``<`` and ``>`` escaped, the only escaping its
+    messages know (unescaped, ``<!channel>`` pings everyone, ``<url|label>`` hides a link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_allowed(url: str) -> bool:
     return any(url.startswith(p) for p in getattr(settings, "SLACK_WEBHOOK_PREFIXES", []))
 
@@ -229,7 +235,7 @@ def _send_slack(deliveries: list[Delivery], outcome: Outcome) -> None:
             _record_error(d, "webhook URL outside the allowed prefixes", True, outcome)
             continue
         try:
-            post_json(d.address, {"text": d.text}, {"X-Idempotency-Key": d.key})
+            post_json(d.address, {"text": slack_text(d.text)}, {"X-Idempotency-Key": d.key})
         except OutboundError as error:
             _record_error(d, f"Slack: {error}", error.permanent, outcome)
             continue
