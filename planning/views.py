@@ -18,6 +18,7 @@ from django.views import View
 from accounts import access
 from gcn.api import get_event
 from gcn.views import ApprovedMixin
+from icare_tom.plotly_text import plotly_text
 from planning import api, engine, services
 from planning.models import ObservationPlanRequest, PlanStatus
 
@@ -51,18 +52,18 @@ def fields_geometry(plan: ObservationPlanRequest) -> list[dict]:
     seen: dict[int, dict] = {}
     for o in plan.planned_observations.select_related("field", "allocation__instrument"):
         if o.field_id in seen:
-            seen[o.field_id]["filters"].append(o.filter)
+            seen[o.field_id]["filters"].append(plotly_text(o.filter))
             continue
         if len(seen) >= MAX_FIELDS_DRAWN:
             break
         inst = o.allocation.instrument
         seen[o.field_id] = {
-            "instrument": inst.name,
+            "instrument": plotly_text(inst.name),
             "field_id": o.field.field_id,
             "ra": o.ra,
             "dec": o.dec,
             "first": services._iso(o.obstime),
-            "filters": [o.filter],
+            "filters": [plotly_text(o.filter)],
             "outline": _outline(inst.footprint, o.ra, o.dec),
         }
     return list(seen.values())

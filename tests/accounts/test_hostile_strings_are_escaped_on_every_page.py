@@ -153,12 +153,14 @@ def test_it_gives_plotly_hostile_names_as_text(world, alice):
     source = client.get(reverse("sources:source", args=[HOSTILE_NAME])).content.decode()
     spectra = _data_island(source, "spectra-data")
     airmass = _data_island(source, "airmass-data")
-    event = client.get(reverse("gcn:event", args=[ID])).content.decode()
+    event = client.get(reverse("gcn:event", args=[ID]) + f"?plan={ID}").content.decode()
     figure = _data_island(event, "skymap-figure")
+    fields = _data_island(event, "plan-fields")
     texts = [s["label"] for s in spectra] + [s["flux_units"] for s in spectra]
     texts += [c["telescope"] for c in airmass] + [figure["layout"]["title"]["text"]]
+    texts += [f["instrument"] for f in fields] + [b for f in fields for b in f["filters"]]
     texts += [text for trace in figure["data"] for text in trace.get("text") or []]
     hostile = [text for text in texts if "<img" in text or "<x-h>" in text]
     assert not hostile, hostile
     assert any("&lt;img src=x onerror=alert(1)&gt;" in text for text in texts)
-    assert sum("&lt;" in text for text in texts) >= 5
+    assert sum("&lt;" in text for text in texts) >= 7
