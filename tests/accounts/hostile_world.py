@@ -172,9 +172,7 @@ def build(group_a, alice) -> dict:
     group_a.save()
     user_model = get_user_model()
     # a member and an applicant whose names are hostile (usernames only take [\w.@+-])
-    mallory = user_model.objects.create_user(
-        pk=ID, username="mallory", first_name=HOSTILE, last_name=HOSTILE, email="m@example.org"
-    )
+    mallory = fill(user_model, username="mallory", email="m@example.org", password="!")
     services.set_only_role(mallory, acl.FULL_USER)
     services.add_member(group_a, mallory)
     jolene = make_user("jolene", acl.FULL_USER)
