@@ -5,7 +5,8 @@ each free-text field hostile) is walked over every URL pattern of the resolver, 
 (Full user of A) and as the super admin (admin pages, management forms). No HTML page may
 carry a hostile value as markup, and no executable inline script may carry user text at
 all, escaped or not (data goes through ``json_script``). Other bodies (JSON, CSV, text,
-calendars) are data: they must be sent with ``nosniff`` so no browser renders them as HTML.
+calendars) are data: they must be sent with ``nosniff`` so no browser renders them as HTML;
+download names are quoted. Names handed to Plotly, which reads HTML in them, are escaped.
 """
 
 from __future__ import annotations
