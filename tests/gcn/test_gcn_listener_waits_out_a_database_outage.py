@@ -11,7 +11,6 @@ from confluent_kafka import Producer
 from gcn.models import GcnNotice
 from tests.brokers.stream.conftest import (  # noqa: F401 (fixtures)
     child_env,
-    kafka_broker,
     run_command,
     wait_until,
 )
@@ -30,7 +29,7 @@ def _closed_port() -> int:
 
 
 def test_it_commits_no_offset_while_the_database_is_down(
-    kafka_broker,  # noqa: F811
+    kafka_broker,
     run_command,  # noqa: F811
     child_env,  # noqa: F811
     read_shared,
