@@ -3,7 +3,6 @@ the source page, and the telescopes. Logic lives in ``facilities.services``."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from accounts import access, acl
 from facilities import services
 from facilities.models import FollowupRequest, Telescope
 from facilities.services import Refused
+from icare_tom.csv_download import DownloadWriter
 
 SORTS = {
     "created": "created",
@@ -65,7 +65,7 @@ def followup_queue(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="followup.csv"'
-        writer = csv.writer(response)
+        writer = DownloadWriter(response)
         writer.writerow(
             [
                 "id",

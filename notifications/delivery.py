@@ -196,7 +196,7 @@ def _send_email_chunk(deliveries: list[Delivery], config: SmtpConfig, outcome: O
         sender = getattr(settings, "EMAIL_FROM", "") or "icare-tom@localhost"
         for d in deliveries:
             message = EmailMessage(
-                subject=d.subject.replace("\n", " "),
+                subject=" ".join(d.subject.split()),  # one line: CR/LF would be refused
                 body=d.text,
                 from_email=sender,
                 to=[d.address],

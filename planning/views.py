@@ -3,7 +3,6 @@ form's POST, cancel/send/withdraw, downloads. Thin: logic lives in planning.serv
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 
@@ -18,6 +17,7 @@ from django.views import View
 from accounts import access
 from gcn.api import get_event
 from gcn.views import ApprovedMixin
+from icare_tom.csv_download import DownloadWriter
 from icare_tom.plotly_text import plotly_text
 from planning import api, engine, services
 from planning.models import ObservationPlanRequest, PlanStatus
@@ -220,10 +220,10 @@ class PlanDownload(ApprovedMixin, View):
                 "order", "instrument", "field_id", "ra", "dec", "filter", "obstime",
                 "exposure_time", "airmass", "probability", "queue_status",
             ]  # fmt: skip
-            writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
+            writer = DownloadWriter(buffer)
+            writer.writerow(columns)
             for row in services.observation_rows(plan):
-                writer.writerow(row)
+                writer.writerow(row.get(column) for column in columns)
             response = HttpResponse(buffer.getvalue(), content_type="text/csv")
         else:
             raise Http404

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import acl
 from accounts.access import groups_of, has_acl, may_scan, target_for, visible_to
+from icare_tom.csv_download import DownloadWriter
 from sources import actions, display
 from sources.cards import render_actions, render_cards, scanning_page
 from sources.classifications import classification_rows, visible_classifications
@@ -351,7 +351,7 @@ def photometry_csv(request: HttpRequest, name: str) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(
         True, f"{target.name}_photometry.csv"
     )
-    writer = csv.writer(response)
+    writer = DownloadWriter(response)
     columns = [
         "mjd", "band", "instrument", "flux_ujy", "fluxerr_ujy", "mag_ab", "magerr",
         "limiting_mag_ab", "origin", "alert_id",
