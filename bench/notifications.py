@@ -181,6 +181,9 @@ def main() -> int:
             run_once(raw_path.read_bytes(), user_ids, sink) for _ in range(1 if args.short else 3)
         ]
     finally:
+        from notifications.live import hub
+
+        hub.stop()
         worker.terminate()
         worker.wait(30)
         sink.stop()

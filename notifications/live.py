@@ -70,6 +70,14 @@ class Hub:
                 if not queues:
                     del self._subscribers[user_id]
 
+    def stop(self, wait_s: float = 5.0) -> None:
+        """Stop listening (before the database goes away: a test or a benchmark ending)."""
+        with self._lock:
+            self._dbname = None
+            thread = self._thread
+        if thread is not None:
+            thread.join(wait_s)
+
     def _dispatch(self, payload: str) -> None:
         with self._lock:
             for part in payload.split(","):
@@ -95,6 +103,8 @@ class Hub:
                     for note in listener.notifies(timeout=KEEPALIVE_S):
                         self._dispatch(note.payload)
             except Exception:
+                if self._dbname != dbname:
+                    return  # stopped: the connection went away on purpose
                 log.exception("the notification hub lost its connection; reconnecting")
                 self._listening.clear()
                 time.sleep(RECONNECT_S)
