@@ -207,26 +207,65 @@ def field_ranges(
     return out
 
 
+def _grid_cell(footprint: dict[str, Any]) -> tuple[float, float]:
+    """Width and height (degrees) of the cell one pointing tiles without gaps."""
+    width, height = extent(footprint)
+    if footprint.get("type") == "circle":
+        # the inscribed square of a circle tiles the sky without gaps
+        width = height = width / math.sqrt(2)
+    return width, height
+
+
+def _row_size(dec: float, width: float, height: float, overlap: float) -> int:
+    """Pointings in the grid row at ``dec`` (deg): its widest point is its edge nearest the
+    equator."""
+    edge = max(0.0, abs(dec) - height / 2)
+    return max(1, math.ceil(360.0 * math.cos(math.radians(edge)) / (width * (1 - overlap))))
+
+
 def grid_centres(
     footprint: dict[str, Any], dec_min: float = -90.0, dec_max: float = 90.0, overlap: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """A sky grid of pointing centres (degrees) tiling declinations [dec_min, dec_max]:
     rows of constant declination spaced by the footprint's height, pointings along each
     row spaced by its width over cos(dec); ``overlap`` is the fraction shared by neighbours."""
-    width, height = extent(footprint)
-    if footprint.get("type") == "circle":
-        # the inscribed square of a circle tiles the sky without gaps
-        width = height = width / math.sqrt(2)
+    width, height = _grid_cell(footprint)
     step_dec = height * (1 - overlap)
     decs = np.arange(max(dec_min, -90.0) + step_dec / 2, min(dec_max, 90.0), step_dec)
     ras: list[np.ndarray] = []
     out_decs: list[np.ndarray] = []
     for d in decs:
-        # the row's widest point is its edge nearest the equator
-        edge = max(0.0, abs(d) - height / 2)
-        n = max(1, math.ceil(360.0 * math.cos(math.radians(edge)) / (width * (1 - overlap))))
+        n = _row_size(d, width, height, overlap)
         ras.append(np.arange(n) * 360.0 / n)
         out_decs.append(np.full(n, d))
     if not ras:
         return np.empty(0), np.empty(0)
     return np.concatenate(ras), np.concatenate(out_decs)
+
+
+def whole_sky_grid_size(footprint: dict[str, Any]) -> int:
+    """How many pointings the footprint's whole-sky grid (no overlap) holds."""
+    width, height = _grid_cell(footprint)
+    return sum(
+        _row_size(d, width, height, 0.0) for d in np.arange(-90.0 + height / 2, 90.0, height)
+    )
+
+
+def whole_sky_grid_band(
+    footprint: dict[str, Any], dec_min: float, dec_max: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, ra, dec) of the pointings of the footprint's whole-sky grid (rows from the south
+    pole, no overlap) whose rows reach declinations [dec_min, dec_max] (degrees). ``ids`` are
+    positions in the whole grid (row by row from the south pole, eastwards from RA 0), so a
+    pointing keeps its id whatever band is asked for."""
+    width, height = _grid_cell(footprint)
+    row_decs = np.arange(-90.0 + height / 2, 90.0, height)
+    sizes = np.array([_row_size(d, width, height, 0.0) for d in row_decs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = np.flatnonzero((row_decs + height / 2 >= dec_min) & (row_decs - height / 2 <= dec_max))
+    if rows.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    ids = np.concatenate([offsets[k] + np.arange(sizes[k]) for k in rows])
+    ra = np.concatenate([np.arange(sizes[k]) * 360.0 / sizes[k] for k in rows])
+    dec = np.concatenate([np.full(sizes[k], row_decs[k]) for k in rows])
+    return ids, ra, dec

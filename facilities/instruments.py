@@ -229,27 +229,58 @@ def store_fields(instrument: Instrument, ids: np.ndarray, ra: np.ndarray, dec: n
             to_create.append(InstrumentField(instrument=instrument, field_id=fid, ra=r, dec=d))
     InstrumentField.objects.bulk_update(to_update, ["ra", "dec"], batch_size=2000)
     InstrumentField.objects.bulk_create(to_create, batch_size=2000)
-    pk_of = dict(
-        InstrumentField.objects.filter(instrument=instrument).values_list("field_id", "id")
-    )
     InstrumentFieldTile.objects.filter(field__instrument=instrument).delete()
-    if ids.size:
-        ranges = footprint.field_ranges(instrument.footprint, ra, dec)
-
-        def rows():
-            for fid, (lower, upper) in zip(ids.tolist(), ranges, strict=True):
-                field_pk = pk_of[fid]
-                for lo, hi in zip(lower.tolist(), upper.tolist(), strict=True):
-                    yield (field_pk, lo, hi)
-
-        _copy_rows(InstrumentFieldTile, ["field", "lower", "upper"], rows())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"ANALYZE {connection.ops.quote_name(InstrumentFieldTile._meta.db_table)}"
-            )
+    _write_tiles(instrument, ids, ra, dec)
     instrument.fields_digest = digest
     instrument.save(update_fields=["fields_digest"])
     return True
+
+
+@transaction.atomic
+def add_fields(instrument: Instrument, ids: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> int:
+    """Add the fields among (ids, ra, dec) the instrument does not hold yet, with their
+    footprint tiles; the others, and the grid digest, are left alone. Returns how many were
+    added."""
+    held = set(
+        InstrumentField.objects.filter(
+            instrument=instrument, field_id__in=ids.tolist()
+        ).values_list("field_id", flat=True)
+    )
+    new = np.array([fid not in held for fid in ids.tolist()], dtype=bool)
+    if not new.any():
+        return 0
+    ids, ra, dec = ids[new], ra[new], dec[new]
+    InstrumentField.objects.bulk_create(
+        [
+            InstrumentField(instrument=instrument, field_id=fid, ra=r, dec=d)
+            for fid, r, d in zip(ids.tolist(), ra.tolist(), dec.tolist(), strict=True)
+        ],
+        batch_size=2000,
+    )
+    _write_tiles(instrument, ids, ra, dec)
+    return int(ids.size)
+
+
+def _write_tiles(instrument: Instrument, ids: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> None:
+    """The footprint tiles (order-29 ranges) of the stored fields ``ids`` centred at (ra, dec)."""
+    if not ids.size:
+        return
+    pk_of = dict(
+        InstrumentField.objects.filter(
+            instrument=instrument, field_id__in=ids.tolist()
+        ).values_list("field_id", "id")
+    )
+    ranges = footprint.field_ranges(instrument.footprint, ra, dec)
+
+    def rows():
+        for fid, (lower, upper) in zip(ids.tolist(), ranges, strict=True):
+            field_pk = pk_of[fid]
+            for lo, hi in zip(lower.tolist(), upper.tolist(), strict=True):
+                yield (field_pk, lo, hi)
+
+    _copy_rows(InstrumentFieldTile, ["field", "lower", "upper"], rows())
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(InstrumentFieldTile._meta.db_table)}")
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from accounts import access, acl
 from facilities.models import Allocation, Instrument, InstrumentField
 from gcn.models import GcnEvent, Localization, LocalizationTile
-from planning import coverage, engine
+from planning import coverage, engine, region_fields
 from planning.models import (
     STAGE_PROGRESS,
     ObservationPlanRequest,
@@ -154,7 +154,7 @@ def validate_request(
 
     Structural problems raise :class:`PlanInputError` (400). Problems the issue wants
     reported as a failed plan (probability outside (0, 1], a localization still being
-    processed, a retracted event, no night in the window, instruments without fields) are
+    processed, a retracted event, no night in the window, a footprint too small to grid) are
     left to the run, which fails the plan with the reason. ``pool``: the allocations the
     request may use (default: the user's groups' valid allocations).
     """
@@ -549,10 +549,16 @@ def _compute(plan: ObservationPlanRequest):
     per_inst_settings: dict[str, engine.Settings] = {}
     selection_ms = 0.0
     n_candidates = 0
+    notes: list[str] = []
     for alloc in allocations:
         inst = alloc.instrument
-        if not InstrumentField.objects.filter(instrument=inst).exists():
-            raise engine.PlanningError(f"{inst.name} has no fields")
+        if not region_fields.has_grid(inst):
+            try:
+                added = region_fields.ensure_region_fields(inst, loc, plan.probability)
+            except region_fields.RegionFieldsError as exc:
+                raise engine.PlanningError(str(exc)) from None
+            if added:
+                notes.append(f"{inst.name}: {added} pointings of its footprint's grid added")
         chosen = coverage.select_fields(inst, loc, plan.probability)
         selection_ms += chosen.milliseconds
         n_candidates += len(chosen.field_pks)
@@ -576,7 +582,6 @@ def _compute(plan: ObservationPlanRequest):
         _stage(plan.pk, stage)
 
     observations: list[engine.Observation] = []
-    notes: list[str] = []
     dropped = 0
     covered: list[engine.Field] = []
     if not any(spec.fields for spec in specs):

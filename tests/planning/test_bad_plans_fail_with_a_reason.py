@@ -30,12 +30,12 @@ def test_it_fails_impossible_plans_with_their_reason(
     )
     _failed(make_plan(alice, lvk_event, daytime), "no night at the site")
 
-    bare = Instrument.objects.create(
-        telescope=ztf.telescope, name="bare camera", filters=["ztfg", "ztfr"],
-        footprint={"type": "circle", "radius": 1.0},
+    pinhole = Instrument.objects.create(
+        telescope=ztf.telescope, name="pinhole camera", filters=["ztfg", "ztfr"],
+        footprint={"type": "circle", "radius": 0.01},
     )  # fmt: skip
-    allocate(group_a, bare)
-    _failed(make_plan(alice, lvk_event, plan_body([bare.pk])), "has no fields")
+    allocate(group_a, pinhole)
+    _failed(make_plan(alice, lvk_event, plan_body([pinhole.pk])), "too small to grid the sky")
 
     loc = lvk_event.current_localization()
     pending = Localization.objects.create(
