@@ -11,6 +11,9 @@ migrated on first use; the instruments and the map are kept for the next run). P
   (budget < 60 s), cold (gwemopt imported by the run) and warm;
 * field pre-selection in SQL for the Rubin grid (4,206 fields) and ZTF against the 90 %
   region (budget < 100 ms);
+* the same plan for KAIT (6.7' field, loaded without a grid): the first plan adds the
+  pointings of its footprint's grid inside the region, a second one reuses them (budget <
+  60 s each);
 * gwemopt standalone on the same map file, the same ZTF field centres, window and settings
   with its own tiling (square FOV MOCs built by gwemopt over all fields): its time and the
   probability its fields cover, next to ours (both measured the same way, in SQL over our
@@ -82,6 +85,18 @@ def main() -> None:
         f"area {stats['area']:.1f} deg²"
     )
 
+    kait_alloc = small_field_allocation(alloc.group)
+    first, kait_plan = run_ours(loc, kait_alloc, filters=["bessellr"])
+    again, _ = run_ours(loc, kait_alloc, filters=["bessellr"])
+    kait_stats = kait_plan.statistics
+    print(
+        f"KAIT one-night plan (6.7' field, no grid): first {first:.1f} s "
+        f"({kait_alloc.instrument.fields.count():,} pointings of its grid added in the 90 % "
+        f"region), again {again:.1f} s (budget < 60 s: "
+        f"{'OK' if max(first, again) < 60 else 'OVER'}); {kait_stats['n_observations']} "
+        f"exposures, probability {kait_stats['probability']:.4f}"
+    )
+
     fields_csv = shared / "fields" / "ZTF_Fields.csv"
     ours_prob = stats["probability"]
     for cut, label in (
@@ -144,7 +159,27 @@ def setup(skymap: Path):
     return ztf, rubin, loc, alloc
 
 
-def run_ours(loc, alloc):
+def small_field_allocation(group):
+    """KAIT loaded without fields (its pointings of earlier runs removed) and an allocation."""
+    from facilities.instruments import load_instrument_file
+    from facilities.models import Allocation, Instrument, InstrumentField
+
+    load_instrument_file(REPO / "config" / "instruments" / "kait.yaml")
+    kait = Instrument.objects.select_related("telescope").get(name="KAIT-CCD")
+    InstrumentField.objects.filter(instrument=kait).delete()
+    alloc, _ = Allocation.objects.get_or_create(
+        group=group,
+        instrument=kait,
+        facility="Queue",
+        defaults={
+            "start": datetime(2018, 1, 1, tzinfo=UTC),
+            "end": datetime(2040, 1, 1, tzinfo=UTC),
+        },
+    )
+    return alloc
+
+
+def run_ours(loc, alloc, filters=FILTERS):
     from planning import services
 
     body = {
@@ -152,7 +187,7 @@ def run_ours(loc, alloc):
         "allocation_ids": [alloc.pk],
         "start": START.isoformat(),
         "end": END.isoformat(),
-        "filters": FILTERS,
+        "filters": filters,
         "exposure_time": EXPOSURE_S,
         "max_airmass": MAX_AIRMASS,
         "probability": LEVEL,
