@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gcn.api import IsApproved, get_event
-from planning import executed, services
+from planning import defaults, executed, services
 from planning.models import ObservationPlanRequest
 
 MAX_PLAN_ID = 2**62
@@ -287,3 +287,85 @@ class EventCoverageView(APIView):
         except executed.ExecutedInputError as exc:
             raise ValidationError(exc.errors) from None
         return Response({"event": event.name, "localization_id": loc.pk, **result})
+
+
+class DefaultPlanSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField()
+    group_id = serializers.IntegerField()
+    group = serializers.CharField(read_only=True)
+    allocation_ids = serializers.ListField(child=serializers.IntegerField())
+    notice_types = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    max_area_90 = serializers.FloatField(required=False, allow_null=True, help_text="deg²")
+    property_filters = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text='[{"name", "op", "value"}]'
+    )
+    parameters = serializers.DictField(
+        required=False, help_text="the plan API's body, with duration_hours for the window"
+    )
+    send_to_queue = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False)
+    created_by = serializers.CharField(read_only=True, allow_null=True)
+
+
+def default_for(user, default_id: str):
+    if not default_id.isdigit() or int(default_id) > MAX_PLAN_ID:
+        raise Http404
+    return get_object_or_404(defaults.defaults_visible_to(user), pk=int(default_id))
+
+
+class DefaultPlansView(APIView):
+    """Your groups' automatic plans: GET lists them; POST creates one (needs Manage
+    observation plans in that group)."""
+
+    permission_classes = [IsApproved]
+    serializer_class = DefaultPlanSerializer
+
+    @extend_schema(responses=DefaultPlanSerializer(many=True))
+    def get(self, request):
+        return Response(
+            [defaults.as_payload(d) for d in defaults.defaults_visible_to(request.user)[:200]]
+        )
+
+    @extend_schema(request=DefaultPlanSerializer, responses={201: DefaultPlanSerializer})
+    def post(self, request):
+        if not defaults.manageable_group_ids(request.user):
+            raise PermissionDenied("automatic plans need Manage observation plans in a group")
+        try:
+            values = defaults.validate(request.user, request.data)
+        except defaults.DefaultPlanInputError as exc:
+            raise ValidationError(exc.errors) from None
+        default = defaults.save(request.user, values)
+        return Response(defaults.as_payload(default), status=status.HTTP_201_CREATED)
+
+
+class DefaultPlanDetailView(APIView):
+    """One automatic plan: GET; PATCH changes the given fields; DELETE removes it (both need
+    Manage observation plans in its group)."""
+
+    permission_classes = [IsApproved]
+    serializer_class = DefaultPlanSerializer
+
+    def get(self, request, default_id: str):
+        return Response(defaults.as_payload(default_for(request.user, default_id)))
+
+    def _managed(self, request, default_id: str):
+        default = default_for(request.user, default_id)
+        if not defaults.may_manage(request.user, default.group_id):
+            raise PermissionDenied("changing automatic plans needs Manage observation plans")
+        return default
+
+    @extend_schema(request=DefaultPlanSerializer, responses=DefaultPlanSerializer)
+    def patch(self, request, default_id: str):
+        default = self._managed(request, default_id)
+        try:
+            values = defaults.validate(request.user, request.data, current=default)
+        except defaults.DefaultPlanInputError as exc:
+            raise ValidationError(exc.errors) from None
+        return Response(defaults.as_payload(defaults.save(request.user, values, default)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, default_id: str):
+        self._managed(request, default_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,7 @@ from gcn.models import GcnEvent, Localization
 
 logger = logging.getLogger(__name__)
 
-_OPS = {
+PROPERTY_OPERATORS = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -98,7 +98,7 @@ def matches(default, loc: Localization) -> bool:
     for rule in default.property_filters or []:
         try:
             value = props.get(rule["name"])
-            op = _OPS[rule.get("op", "==")]
+            op = PROPERTY_OPERATORS[rule.get("op", "==")]
             if value is None or not op(float(value), float(rule["value"])):
                 return False
         except (KeyError, TypeError, ValueError):

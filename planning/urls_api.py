@@ -13,6 +13,10 @@ urlpatterns = [
         name="queue",
     ),
     path("observations", api.ObservationsView.as_view(), name="observations"),
+    path("default_plans", api.DefaultPlansView.as_view(), name="default-plans"),
+    path(
+        "default_plans/<str:default_id>", api.DefaultPlanDetailView.as_view(), name="default-plan"
+    ),
     path(
         "gcn_events/<str:key>/observation_plans",
         api.EventPlansView.as_view(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 from django.contrib import messages
@@ -19,7 +20,7 @@ from gcn.api import get_event
 from gcn.views import ApprovedMixin
 from icare_tom.csv_download import DownloadWriter
 from icare_tom.plotly_text import plotly_text
-from planning import api, engine, services
+from planning import api, defaults, engine, services
 from planning.models import ObservationPlanRequest, PlanStatus
 
 MAX_ROWS_SHOWN = 500
@@ -257,3 +258,99 @@ class PlanListPage(ApprovedMixin, View):
             .prefetch_related("allocations__instrument")[:200]
         )
         return render(request, "planning/plan_list.html", {"plans": plans})
+
+
+PROPERTY_RULE = re.compile(r"^\s*([\w.-]{1,50})\s*(<=|>=|==|<|>)\s*(\S{1,40})\s*$")
+
+
+def _form_to_default(post) -> dict:
+    """The page's form as the body the automatic-plan API takes (checked by
+    ``planning.defaults.validate``)."""
+
+    def number(name):
+        value = post.get(name, "").strip()
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return value  # refused with the field's name by the validation
+
+    rules = []
+    for line in post.get("property_filters", "").splitlines()[: defaults.MAX_PROPERTY_FILTERS + 1]:
+        if not line.strip():
+            continue
+        match = PROPERTY_RULE.match(line)
+        rules.append(
+            {"name": match[1], "op": match[2], "value": match[3]} if match else {"name": line}
+        )
+    parameters = {
+        "filters": [f.strip() for f in post.get("filters", "").split(",") if f.strip()],
+        "exposure_time": number("exposure_time"),
+        "duration_hours": number("duration_hours"),
+        "probability": number("probability"),
+    }
+    ids = [int(v) for v in post.getlist("allocation_ids") if v.isdigit() and len(v) < 12]
+    group = post.get("group_id", "")
+    return {
+        "name": post.get("name", ""),
+        "group_id": int(group) if group.isdigit() and len(group) < 12 else None,
+        "allocation_ids": ids,
+        "notice_types": post.get("notice_types", ""),
+        "tags": post.get("tags", ""),
+        "max_area_90": post.get("max_area_90", "").strip(),
+        "property_filters": rules,
+        "parameters": {k: v for k, v in parameters.items() if v not in (None, [])},
+        "send_to_queue": post.get("send_to_queue") == "on",
+    }
+
+
+class DefaultPlansPage(ApprovedMixin, View):
+    """My groups' automatic plans, and a form to add one (Manage observation plans)."""
+
+    def _render(self, request, errors=None, form=None, status=200):
+        group_ids = defaults.manageable_group_ids(request.user)
+        allocations = (
+            services.allocations_of(request.user)
+            .filter(group_id__in=group_ids)
+            .select_related("group", "instrument__telescope")
+            .order_by("group__name", "instrument__name")
+        )
+        context = {
+            "defaults": defaults.defaults_visible_to(request.user)[:200],
+            "manageable": set(group_ids),
+            "groups": access.groups_of(request.user).filter(pk__in=group_ids).order_by("name"),
+            "allocations": allocations,
+            "errors": errors or {},
+            "form": form or {},
+        }
+        return render(request, "planning/default_plans.html", context, status=status)
+
+    def get(self, request):
+        return self._render(request)
+
+    def post(self, request):
+        if not defaults.manageable_group_ids(request.user):
+            raise PermissionDenied
+        try:
+            values = defaults.validate(request.user, _form_to_default(request.POST))
+        except defaults.DefaultPlanInputError as exc:
+            return self._render(request, exc.errors, request.POST, status=400)
+        default = defaults.save(request.user, values)
+        messages.success(request, f"Automatic plan “{default.name}” saved.")
+        return redirect("planning:defaults")
+
+
+class DefaultPlanActionPage(ApprovedMixin, View):
+    """POST pause / resume / delete of one automatic plan."""
+
+    def post(self, request, default_id: str, action: str):
+        default = api.default_for(request.user, default_id)
+        if action not in ("pause", "resume", "delete"):
+            raise Http404
+        if not defaults.may_manage(request.user, default.group_id):
+            raise PermissionDenied
+        if action == "delete":
+            default.delete()
+        else:
+            default.active = action == "resume"
+            default.save(update_fields=["active"])
+        return redirect("planning:defaults")
