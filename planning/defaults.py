@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from accounts import access, acl
 from facilities.models import Allocation
 from planning.models import DefaultPlanRequest
+from planning.serializers import PlanRequestSerializer
 from planning.signals import PROPERTY_OPERATORS
 
 MAX_LIST = 20
@@ -105,8 +106,6 @@ def _property_filters(value: Any, errors: dict) -> list[dict]:
 
 
 def _parameters(value: Any, allocations: list[Allocation], errors: dict) -> dict:
-    from planning.api import PlanRequestSerializer
-
     if value in (None, ""):
         value = {}
     if not isinstance(value, dict):
