@@ -119,7 +119,7 @@ def setup(skymap: Path):
     from django.contrib.auth.models import Group
 
     from facilities.instruments import load_instrument_file
-    from facilities.models import Allocation, Instrument
+    from facilities.models import Instrument
     from gcn import events
     from gcn.models import GcnEvent, Localization
 
@@ -147,29 +147,16 @@ def setup(skymap: Path):
                                      filename_hint=skymap.name)  # fmt: skip
         loc = result.localizations[0]
     group, _ = Group.objects.get_or_create(name="bench-planning")
+    return ztf, rubin, loc, queue_allocation(group, ztf)
+
+
+def queue_allocation(group, instrument):
+    """The group's queue allocation on ``instrument``, valid through the bench's nights."""
+    from facilities.models import Allocation
+
     alloc, _ = Allocation.objects.get_or_create(
         group=group,
-        instrument=ztf,
-        facility="Queue",
-        defaults={
-            "start": datetime(2018, 1, 1, tzinfo=UTC),
-            "end": datetime(2040, 1, 1, tzinfo=UTC),
-        },
-    )
-    return ztf, rubin, loc, alloc
-
-
-def small_field_allocation(group):
-    """KAIT loaded without fields (its pointings of earlier runs removed) and an allocation."""
-    from facilities.instruments import load_instrument_file
-    from facilities.models import Allocation, Instrument, InstrumentField
-
-    load_instrument_file(REPO / "config" / "instruments" / "kait.yaml")
-    kait = Instrument.objects.select_related("telescope").get(name="KAIT-CCD")
-    InstrumentField.objects.filter(instrument=kait).delete()
-    alloc, _ = Allocation.objects.get_or_create(
-        group=group,
-        instrument=kait,
+        instrument=instrument,
         facility="Queue",
         defaults={
             "start": datetime(2018, 1, 1, tzinfo=UTC),
@@ -177,6 +164,17 @@ def small_field_allocation(group):
         },
     )
     return alloc
+
+
+def small_field_allocation(group):
+    """KAIT loaded without fields (its pointings of earlier runs removed) and an allocation."""
+    from facilities.instruments import load_instrument_file
+    from facilities.models import Instrument, InstrumentField
+
+    load_instrument_file(REPO / "config" / "instruments" / "kait.yaml")
+    kait = Instrument.objects.select_related("telescope").get(name="KAIT-CCD")
+    InstrumentField.objects.filter(instrument=kait).delete()
+    return queue_allocation(group, kait)
 
 
 def run_ours(loc, alloc, filters=FILTERS):

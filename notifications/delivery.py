@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -222,7 +223,7 @@ def _send_email_chunk(deliveries: list[Delivery], config: SmtpConfig, outcome: O
 def slack_text(text: str) -> str:
     """Text as Slack shows it written: ``&``, ``<`` and ``>`` escaped, the only escaping its
     messages know (unescaped, ``<!channel>`` pings everyone, ``<url|label>`` hides a link)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)
 
 
 def slack_allowed(url: str) -> bool:

@@ -18,13 +18,13 @@ import numpy as np
 
 from facilities import footprint, instruments
 from facilities.models import Instrument, InstrumentField
-from gcn.models import Localization, LocalizationTile
+from planning.coverage import PIXEL_SR, SR_TO_DEG2
+from planning.engine import SkyMap
 from sources.sky import HEALPIX_NSIDE, healpix_index_order29
 
 REGION_FIELD_ID_BASE = 1_000_000_000
 MAX_REGION_FIELDS = 2000
 MAX_WHOLE_SKY_POINTINGS = 10_000_000  # a footprint below ~15 arcmin² is too small for this
-PIXEL_DEG2 = 4.0 * math.pi / (12 * HEALPIX_NSIDE**2) * (180.0 / math.pi) ** 2
 
 
 class RegionFieldsError(ValueError):
@@ -38,25 +38,19 @@ def has_grid(instrument: Instrument) -> bool:
     ).exists()
 
 
-def ensure_region_fields(instrument: Instrument, localization: Localization, level: float) -> int:
-    """Make the grid pointings whose centres lie in the ``level`` credible region (0-1)
-    fields of ``instrument``; returns how many were added (0: all were already there)."""
+def ensure_region_fields(instrument: Instrument, sky: SkyMap, level: float) -> int:
+    """Make the grid pointings whose centres lie in the ``level`` credible region (0-1) of
+    ``sky`` (the plan's localization, tiles sorted by ``lower``) fields of ``instrument``;
+    returns how many were added (0: all were already there)."""
     if footprint.whole_sky_grid_size(instrument.footprint) > MAX_WHOLE_SKY_POINTINGS:
         raise RegionFieldsError(
             f"{instrument.name}: its footprint is too small to grid the sky "
             f"(> {MAX_WHOLE_SKY_POINTINGS:,} pointings); use a galaxy-targeted plan"
         )
-    tiles = np.array(
-        LocalizationTile.objects.filter(localization=localization, cumprob__lte=level)
-        .order_by("lower")
-        .values_list("lower", "upper", "probdensity"),
-        dtype=object,
-    )
-    if tiles.size == 0:
+    region = sky.cumprob <= level
+    if not region.any():
         return 0
-    lower = tiles[:, 0].astype(np.int64)
-    upper = tiles[:, 1].astype(np.int64)
-    density = tiles[:, 2].astype(np.float64)
+    lower, upper, density = sky.lower[region], sky.upper[region], sky.probdensity[region]
     band = _declination_band(lower, upper)
     ids, ra, dec = footprint.whole_sky_grid_band(instrument.footprint, *band)
     pixels = healpix_index_order29(ra, dec)
@@ -74,5 +68,5 @@ def _declination_band(lower: np.ndarray, upper: np.ndarray) -> tuple[float, floa
 
     corners = np.concatenate([lower, upper - 1])
     _, dec = hp.pix2ang(HEALPIX_NSIDE, corners, nest=True, lonlat=True)
-    margin = math.sqrt(float((upper - lower).max()) * PIXEL_DEG2)
+    margin = math.sqrt(float((upper - lower).max()) * PIXEL_SR * SR_TO_DEG2)
     return float(dec.min()) - margin, float(dec.max()) + margin

@@ -550,11 +550,12 @@ def _compute(plan: ObservationPlanRequest):
     selection_ms = 0.0
     n_candidates = 0
     notes: list[str] = []
+    sky = load_skymap(loc)
     for alloc in allocations:
         inst = alloc.instrument
         if not region_fields.has_grid(inst):
             try:
-                added = region_fields.ensure_region_fields(inst, loc, plan.probability)
+                added = region_fields.ensure_region_fields(inst, sky, plan.probability)
             except region_fields.RegionFieldsError as exc:
                 raise engine.PlanningError(str(exc)) from None
             if added:
@@ -574,7 +575,6 @@ def _compute(plan: ObservationPlanRequest):
     )
     _stage(plan.pk, PlanStage.FIELDS_SELECTED)
 
-    sky = load_skymap(loc)
     if plan.tiling == "galaxies":
         sky = galaxy_weighted(sky, loc, plan)
 
