@@ -35,6 +35,10 @@
     if (!selected) return false;
     const button = selected.querySelector(selector);
     if (!button || button.disabled) return false;
+    // A bar swapped in a moment ago is initialised by htmx only when it settles (~20 ms
+    // later); until then its button would submit the form natively and leave the queue.
+    // Initialising it now is idempotent.
+    if (window.htmx) window.htmx.process(button.form || button);
     button.click();
     return true;
   }
